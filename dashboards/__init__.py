@@ -1,0 +1,1 @@
+"""Dash dashboard mounted on the Flask app (arrives with the dashboard issue)."""

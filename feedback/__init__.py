@@ -1,0 +1,71 @@
+"""Feedback Loop: surveys, closed-loop follow-up and churn risk."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def create_app(config: Any = None):
+    """Build the Flask app; `config` is a Config instance or a mapping of overrides."""
+    from flask import Flask
+
+    from feedback import extensions
+    from feedback.config import INSTANCE_DIR, Config
+
+    app = Flask(__name__, instance_path=str(INSTANCE_DIR), instance_relative_config=False)
+    if config is None or isinstance(config, dict):
+        app.config.from_object(Config())
+        app.config.update(config or {})
+    else:
+        app.config.from_object(config)
+
+    if not app.config.get("SECRET_KEY"):
+        if app.debug or app.testing:
+            app.config["SECRET_KEY"] = "dev-only-secret-key"
+        else:
+            raise RuntimeError(
+                "FEEDBACK_SECRET_KEY is not set. Set it to a long random value, e.g. "
+                "`export FEEDBACK_SECRET_KEY=$(python -c 'import secrets; print(secrets.token_hex(32))')`"
+            )
+
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
+        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+
+    extensions.db.init_app(app)
+    extensions.migrate.init_app(
+        app, extensions.db, directory=str(_project_dir() / "migrations"), render_as_batch=True
+    )
+    extensions.login_manager.init_app(app)
+    extensions.csrf.init_app(app)
+    extensions.limiter.init_app(app)
+
+    _import_models()
+    _register_blueprints(app)
+
+    from feedback.cli import register_commands
+
+    register_commands(app)
+    return app
+
+
+def _project_dir():
+    from pathlib import Path
+
+    return Path(__file__).resolve().parent.parent
+
+
+def _import_models() -> None:
+    """Every table must be known to SQLAlchemy (and Alembic) once the app exists."""
+    import feedback.auth.models  # noqa: F401
+    import feedback.customers.models  # noqa: F401
+    import feedback.demo.models  # noqa: F401
+
+
+def _register_blueprints(app) -> None:
+    from feedback.auth import bp as auth_bp
+    from feedback.customers import bp as customers_bp
+    from feedback.health import bp as health_bp
+
+    app.register_blueprint(health_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(customers_bp)

@@ -1,0 +1,37 @@
+"""The `feedback` console script: Flask's CLI over create_app, commands grouped by noun."""
+
+from __future__ import annotations
+
+from flask.cli import FlaskGroup
+
+
+def register_commands(app) -> None:
+    from feedback.auth.cli import users_cli
+    from feedback.customers.cli import (
+        contacts_cli,
+        currencies_cli,
+        customers_cli,
+        segments_cli,
+        transactions_cli,
+    )
+    from feedback.demo.cli import demo_cli
+
+    for group in (
+        users_cli,
+        customers_cli,
+        contacts_cli,
+        transactions_cli,
+        currencies_cli,
+        segments_cli,
+        demo_cli,
+    ):
+        app.cli.add_command(group)
+
+
+def _create_app():
+    from feedback import create_app
+
+    return create_app()
+
+
+main = FlaskGroup(create_app=_create_app, help="Feedback Loop management commands.")

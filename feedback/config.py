@@ -1,0 +1,97 @@
+"""Configuration read once from the environment (FEEDBACK_*, DATABASE_URL)."""
+
+from __future__ import annotations
+
+import os
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+INSTANCE_DIR = Path(os.environ.get("FEEDBACK_INSTANCE_DIR", Path.cwd() / "instance")).resolve()
+
+
+def parse_bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value.strip() == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def parse_list(value: str | None, default: list[str]) -> list[str]:
+    if value is None or value.strip() == "":
+        return default
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def parse_percentages(value: str | None, default: tuple[int, ...]) -> tuple[Decimal, ...]:
+    """'50,30,15' -> (0.50, 0.30, 0.15): the A, B and C shares of revenue."""
+    raw = parse_list(value, [str(v) for v in default])
+    try:
+        shares = tuple(Decimal(v) / 100 for v in raw)
+    except InvalidOperation:
+        shares = ()
+    if len(shares) != 3 or any(s <= 0 for s in shares) or sum(shares) >= 1:
+        raise ValueError(
+            "FEEDBACK_ABC_THRESHOLDS must be three positive percentages summing to less "
+            f"than 100 (A,B,C), got {value!r}"
+        )
+    return shares
+
+
+def default_database_url() -> str:
+    return f"sqlite:///{INSTANCE_DIR / 'feedback.sqlite3'}"
+
+
+def normalise_database_url(url: str) -> str:
+    """Let people paste plain postgres:// URLs; we talk to PostgreSQL through psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+class Config:
+    """Production defaults; every value can be overridden from the environment."""
+
+    def __init__(self) -> None:
+        env = os.environ
+        self.DEBUG = parse_bool(env.get("FEEDBACK_DEBUG"))
+        self.TESTING = False
+        self.SECRET_KEY = env.get("FEEDBACK_SECRET_KEY")
+        self.SQLALCHEMY_DATABASE_URI = normalise_database_url(
+            env.get("DATABASE_URL") or default_database_url()
+        )
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.FEEDBACK_BASE_CURRENCY = env.get("FEEDBACK_BASE_CURRENCY", "EUR").strip().upper()
+        self.FEEDBACK_REDIS_URL = env.get("FEEDBACK_REDIS_URL") or None
+        self.FEEDBACK_TIMEZONE = env.get("FEEDBACK_TIMEZONE", "Europe/Copenhagen")
+        self.FEEDBACK_ABC_THRESHOLDS = parse_percentages(
+            env.get("FEEDBACK_ABC_THRESHOLDS"), (50, 30, 15)
+        )
+        self.FEEDBACK_GROW_POTENTIALS = parse_list(
+            env.get("FEEDBACK_GROW_POTENTIALS"), ["high", "medium"]
+        )
+        self.FEEDBACK_LOGIN_RATE_LIMIT = env.get("FEEDBACK_LOGIN_RATE_LIMIT", "10 per minute")
+        self.FEEDBACK_MAX_UPLOAD_MB = int(env.get("FEEDBACK_MAX_UPLOAD_MB", "200"))
+        self.MAX_CONTENT_LENGTH = self.FEEDBACK_MAX_UPLOAD_MB * 1024 * 1024
+        self.RATELIMIT_STORAGE_URI = self.FEEDBACK_REDIS_URL or "memory://"
+        self.RATELIMIT_HEADERS_ENABLED = True
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.REMEMBER_COOKIE_HTTPONLY = True
+        self.REMEMBER_COOKIE_SAMESITE = "Lax"
+        # Behind a TLS-terminating proxy set FEEDBACK_HTTPS=1 so cookies are never sent in clear.
+        self.FEEDBACK_HTTPS = parse_bool(env.get("FEEDBACK_HTTPS"))
+        self.SESSION_COOKIE_SECURE = self.FEEDBACK_HTTPS
+        self.REMEMBER_COOKIE_SECURE = self.FEEDBACK_HTTPS
+        self.PREFERRED_URL_SCHEME = "https" if self.FEEDBACK_HTTPS else "http"
+        self.WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+
+
+class TestConfig(Config):
+    """Used by the test suite: DATABASE_URL still decides SQLite or PostgreSQL."""
+
+    def __init__(self, database_url: str) -> None:
+        super().__init__()
+        self.TESTING = True
+        self.SECRET_KEY = "test-secret-key"
+        self.SQLALCHEMY_DATABASE_URI = normalise_database_url(database_url)
+        self.RATELIMIT_STORAGE_URI = "memory://"

@@ -1,0 +1,9 @@
+"""Domain errors: service functions raise these; views and commands turn them into messages."""
+
+
+class DomainError(Exception):
+    """A request the domain refuses, with a message fit to show the person who asked."""
+
+
+class NotFound(DomainError):
+    """The thing asked for does not exist."""

@@ -1,0 +1,204 @@
+"""Fixtures shared by the suite. The same tests run on SQLite and, with DATABASE_URL set,
+on PostgreSQL. Tests commit for real (imports use COPY, concurrency tests need committed
+rows), so isolation comes from emptying every table after each test rather than rollback."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from datetime import date
+from decimal import Decimal
+from urllib.parse import urlsplit
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from feedback import create_app
+from feedback.config import TestConfig, normalise_database_url
+from feedback.extensions import db, limiter
+
+PASSWORD = "correct horse battery staple"
+
+
+def _database_url(tmp_path_factory) -> str:
+    import os
+
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+    url = normalise_database_url(url)
+    name = urlsplit(url).path.lstrip("/")
+    if "test" not in name:
+        pytest.exit(f"refusing to run the suite against database {name!r}: name lacks 'test'")
+    return url
+
+
+def _reset_schema(url: str) -> None:
+    if url.startswith("postgresql"):
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    return _database_url(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def is_postgres(database_url) -> bool:
+    return database_url.startswith("postgresql")
+
+
+@pytest.fixture(scope="session")
+def app(database_url, tmp_path_factory):
+    _reset_schema(database_url)
+    config = TestConfig(database_url)
+    application = create_app(config)
+    with application.app_context():
+        db.create_all()
+    return application
+
+
+@pytest.fixture(scope="session")
+def make_app(database_url):
+    """Build another app on the same database with config overrides (e.g. thresholds)."""
+
+    def factory(**overrides):
+        config = TestConfig(database_url)
+        for key, value in overrides.items():
+            setattr(config, key, value)
+        return create_app(config)
+
+    return factory
+
+
+def _empty_all_tables() -> None:
+    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    else:
+        for table in tables:
+            db.session.execute(text(f"DELETE FROM {table}"))
+    db.session.commit()
+
+
+@pytest.fixture(autouse=True)
+def app_context(app):
+    """Each test runs inside an app context and leaves every table empty behind it."""
+    with app.app_context():
+        yield
+        db.session.remove()
+        _empty_all_tables()
+        db.session.remove()
+    limiter.reset()
+
+
+@pytest.fixture
+def db_session(app_context):
+    return db.session
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+_counter = itertools.count(1)
+
+
+@pytest.fixture
+def create_user():
+    from feedback.auth.services import create_user as _create
+
+    def factory(email=None, role="agent", password=PASSWORD, name="", team=None):
+        user = _create(
+            email or f"user{next(_counter)}@example.com", role, password, name=name, team_name=team
+        )
+        db.session.commit()
+        return user
+
+    return factory
+
+
+@pytest.fixture
+def create_customer():
+    from feedback.customers.models import Customer
+
+    def factory(external_id=None, name=None, owner=None, potential="medium", language="en"):
+        n = next(_counter)
+        customer = Customer(
+            external_id=external_id or f"C{n:05d}",
+            name=name or f"Customer {n}",
+            owner=owner,
+            potential=potential,
+            language=language,
+        )
+        db.session.add(customer)
+        db.session.commit()
+        return customer
+
+    return factory
+
+
+@pytest.fixture
+def add_transaction():
+    from feedback.customers.models import Transaction
+
+    def factory(customer, amount, on=None, currency="EUR", kind="order"):
+        amount = Decimal(str(amount))
+        tx = Transaction(
+            customer_id=customer.id,
+            date=on or date.today(),
+            amount=-abs(amount) if kind == "credit" else amount,
+            currency=currency,
+            kind=kind,
+            fingerprint=f"test-{next(_counter)}",
+        )
+        db.session.add(tx)
+        db.session.commit()
+        return tx
+
+    return factory
+
+
+_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_token(client, path: str) -> str:
+    """The CSRF token of the form on `path`, read the way a browser would see it."""
+    page = client.get(path)
+    match = _CSRF.search(page.get_data(as_text=True))
+    assert match, f"no csrf_token on {path}"
+    return match.group(1)
+
+
+@pytest.fixture
+def login(client):
+    def do_login(email, password=PASSWORD):
+        token = csrf_token(client, "/login")
+        return client.post(
+            "/login", data={"email": email, "password": password, "csrf_token": token}
+        )
+
+    return do_login
+
+
+@pytest.fixture
+def login_as(create_user, login):
+    """Create a user with `role`, log the test client in as them, return the user."""
+
+    def do_login_as(role="agent", **kwargs):
+        user = create_user(role=role, **kwargs)
+        response = login(user.email)
+        assert response.status_code in (302, 303), response.get_data(as_text=True)[:500]
+        return user
+
+    return do_login_as
