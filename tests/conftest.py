@@ -1,6 +1,8 @@
 """Fixtures shared by the suite. The same tests run on SQLite and, with DATABASE_URL set,
 on PostgreSQL. Tests commit for real (imports use COPY, concurrency tests need committed
-rows), so isolation comes from emptying every table after each test rather than rollback."""
+rows), so isolation comes from emptying every table after each test rather than rollback.
+On PostgreSQL each test session works in a schema of its own inside DATABASE_URL's
+database, so two runs on one server never see each other's rows."""
 
 from __future__ import annotations
 
@@ -33,12 +35,34 @@ def _database_url(tmp_path_factory) -> str:
     return url
 
 
-def _reset_schema(url: str) -> None:
+def _session_schema() -> str:
+    """A PostgreSQL schema of this test session's own, so concurrent runs never collide."""
+    import os
+
+    return f"feedback_test_{os.getpid()}"
+
+
+def _engine_options(url: str) -> dict:
+    options = {"pool_pre_ping": True}
+    if url.startswith("postgresql"):
+        options["connect_args"] = {"options": f"-c search_path={_session_schema()}"}
+    return options
+
+
+def _create_schema(url: str) -> None:
     if url.startswith("postgresql"):
         engine = create_engine(url)
         with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {_session_schema()} CASCADE"))
+            conn.execute(text(f"CREATE SCHEMA {_session_schema()}"))
+        engine.dispose()
+
+
+def _drop_schema(url: str) -> None:
+    if url.startswith("postgresql"):
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {_session_schema()} CASCADE"))
         engine.dispose()
 
 
@@ -52,14 +76,22 @@ def is_postgres(database_url) -> bool:
     return database_url.startswith("postgresql")
 
 
+def _test_config(url: str) -> TestConfig:
+    config = TestConfig(url)
+    config.SQLALCHEMY_ENGINE_OPTIONS = _engine_options(url)
+    return config
+
+
 @pytest.fixture(scope="session")
-def app(database_url, tmp_path_factory):
-    _reset_schema(database_url)
-    config = TestConfig(database_url)
-    application = create_app(config)
+def app(database_url):
+    _create_schema(database_url)
+    application = create_app(_test_config(database_url))
     with application.app_context():
         db.create_all()
-    return application
+    yield application
+    with application.app_context():
+        db.engine.dispose()
+    _drop_schema(database_url)
 
 
 @pytest.fixture(scope="session")
@@ -67,7 +99,7 @@ def make_app(database_url):
     """Build another app on the same database with config overrides (e.g. thresholds)."""
 
     def factory(**overrides):
-        config = TestConfig(database_url)
+        config = _test_config(database_url)
         for key, value in overrides.items():
             setattr(config, key, value)
         return create_app(config)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -71,7 +73,7 @@ def _scratch_database(database_url, tmp_path):
     if not database_url.startswith("postgresql"):
         return f"sqlite:///{tmp_path / 'migrated.sqlite3'}", None
     admin = create_engine(database_url, isolation_level="AUTOCOMMIT")
-    name = "feedback_migration_check"
+    name = f"feedback_migration_check_{os.getpid()}"
     with admin.connect() as conn:
         conn.execute(text(f"DROP DATABASE IF EXISTS {name}"))
         conn.execute(text(f"CREATE DATABASE {name}"))
@@ -83,7 +85,7 @@ def test_migrated_schema_matches_models(database_url, tmp_path, make_app):
 
     url, cleanup = _scratch_database(database_url, tmp_path)
     try:
-        migrated_app = make_app(SQLALCHEMY_DATABASE_URI=url)
+        migrated_app = make_app(SQLALCHEMY_DATABASE_URI=url, SQLALCHEMY_ENGINE_OPTIONS={})
         with migrated_app.app_context():
             upgrade()
             with db.engine.connect() as conn:

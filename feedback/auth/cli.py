@@ -15,6 +15,10 @@ from feedback.extensions import db
 users_cli = AppGroup("users", help="Staff accounts.")
 
 
+def stdin_is_terminal() -> bool:
+    return sys.stdin.isatty()
+
+
 @users_cli.command("create")
 @click.argument("email")
 @click.option("--role", type=click.Choice(ROLES), required=True)
@@ -32,7 +36,7 @@ def create_user_command(email, role, team_name, name, password_stdin, generated)
         password = generate_password()
     elif password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
-    elif sys.stdin.isatty():
+    elif stdin_is_terminal():
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     else:
         raise click.UsageError(

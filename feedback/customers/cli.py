@@ -47,7 +47,7 @@ def show_customer(external_id, as_json):
         click.echo(f"  contact:    {contact['name']} <{contact['email']}> {contact['status']}")
 
 
-@currencies_cli.command("set")
+@currencies_cli.command("set", context_settings={"ignore_unknown_options": True})
 @click.argument("code")
 @click.argument("rate")
 def set_currency(code, rate):

@@ -95,7 +95,7 @@ def recompute_segments(
     else:
         run = SegmentRun(as_of=as_of)
         db.session.add(run)
-    run.thresholds = ",".join(f"{share * 100:g}" for share in thresholds)
+    run.thresholds = ",".join(f"{(share * 100).normalize():f}" for share in thresholds)
     run.base_currency = base_currency
     db.session.flush()
 
