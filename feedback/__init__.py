@@ -10,7 +10,7 @@ def create_app(config: Any = None):
     from flask import Flask
 
     from feedback import extensions
-    from feedback.config import INSTANCE_DIR, Config
+    from feedback.config import INSTANCE_DIR, Config, ConfigError
 
     app = Flask(__name__, instance_path=str(INSTANCE_DIR), instance_relative_config=False)
     if config is None or isinstance(config, dict):
@@ -23,7 +23,7 @@ def create_app(config: Any = None):
         if app.debug or app.testing:
             app.config["SECRET_KEY"] = "dev-only-secret-key"
         else:
-            raise RuntimeError(
+            raise ConfigError(
                 "FEEDBACK_SECRET_KEY is not set. Set it to a long random value, e.g. "
                 "`export FEEDBACK_SECRET_KEY=$(python -c 'import secrets; print(secrets.token_hex(32))')`"
             )

@@ -29,9 +29,15 @@ def register_commands(app) -> None:
 
 
 def _create_app():
-    from feedback import create_app
+    import click
 
-    return create_app()
+    from feedback import create_app
+    from feedback.config import ConfigError
+
+    try:
+        return create_app()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 main = FlaskGroup(create_app=_create_app, help="Feedback Loop management commands.")

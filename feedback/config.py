@@ -9,6 +9,10 @@ from pathlib import Path
 INSTANCE_DIR = Path(os.environ.get("FEEDBACK_INSTANCE_DIR", Path.cwd() / "instance")).resolve()
 
 
+class ConfigError(RuntimeError):
+    """The environment holds a setting the app cannot start with."""
+
+
 def parse_bool(value: str | None, default: bool = False) -> bool:
     if value is None or value.strip() == "":
         return default
@@ -29,7 +33,7 @@ def parse_percentages(value: str | None, default: tuple[int, ...]) -> tuple[Deci
     except InvalidOperation:
         shares = ()
     if len(shares) != 3 or any(s <= 0 for s in shares) or sum(shares) >= 1:
-        raise ValueError(
+        raise ConfigError(
             "FEEDBACK_ABC_THRESHOLDS must be three positive percentages summing to less "
             f"than 100 (A,B,C), got {value!r}"
         )

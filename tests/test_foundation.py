@@ -11,7 +11,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, text
 
 from feedback import create_app
-from feedback.config import Config, parse_percentages
+from feedback.config import Config, ConfigError, parse_percentages
 from feedback.extensions import db
 
 
@@ -25,8 +25,21 @@ def test_healthz_reports_database(client):
 def test_refuses_to_start_without_secret_key(monkeypatch):
     monkeypatch.delenv("FEEDBACK_SECRET_KEY", raising=False)
     monkeypatch.delenv("FEEDBACK_DEBUG", raising=False)
-    with pytest.raises(RuntimeError, match="FEEDBACK_SECRET_KEY"):
+    with pytest.raises(ConfigError, match="FEEDBACK_SECRET_KEY"):
         create_app(Config())
+
+
+def test_cli_without_secret_key_says_so_without_a_traceback(monkeypatch):
+    from click.testing import CliRunner
+
+    from feedback.cli import main
+
+    monkeypatch.delenv("FEEDBACK_SECRET_KEY", raising=False)
+    monkeypatch.delenv("FEEDBACK_DEBUG", raising=False)
+    result = CliRunner().invoke(main, ["users", "create", "a@example.com", "--role", "agent"])
+    assert result.exit_code != 0
+    assert "FEEDBACK_SECRET_KEY is not set" in result.output
+    assert "Traceback" not in result.output
 
 
 def test_config_from_environment(monkeypatch):
@@ -41,7 +54,7 @@ def test_config_from_environment(monkeypatch):
 
 @pytest.mark.parametrize("value", ["50,30", "50,30,30", "a,b,c", "0,30,15"])
 def test_bad_thresholds_are_refused(value):
-    with pytest.raises(ValueError, match="FEEDBACK_ABC_THRESHOLDS"):
+    with pytest.raises(ConfigError, match="FEEDBACK_ABC_THRESHOLDS"):
         parse_percentages(value, (50, 30, 15))
 
 
