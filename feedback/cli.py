@@ -15,6 +15,7 @@ def register_commands(app) -> None:
         transactions_cli,
     )
     from feedback.demo.cli import demo_cli
+    from feedback.surveys.cli import templates_cli
 
     for group in (
         users_cli,
@@ -24,6 +25,7 @@ def register_commands(app) -> None:
         currencies_cli,
         segments_cli,
         demo_cli,
+        templates_cli,
     ):
         app.cli.add_command(group)
 

@@ -73,6 +73,9 @@ class Config:
         self.FEEDBACK_GROW_POTENTIALS = parse_list(
             env.get("FEEDBACK_GROW_POTENTIALS"), ["high", "medium"]
         )
+        self.FEEDBACK_TEMPLATES_DIR = env.get("FEEDBACK_TEMPLATES_DIR") or str(
+            Path(__file__).resolve().parent.parent / "survey_templates"
+        )
         self.FEEDBACK_LOGIN_RATE_LIMIT = env.get("FEEDBACK_LOGIN_RATE_LIMIT", "10 per minute")
         self.FEEDBACK_MAX_UPLOAD_MB = int(env.get("FEEDBACK_MAX_UPLOAD_MB", "200"))
         self.MAX_CONTENT_LENGTH = self.FEEDBACK_MAX_UPLOAD_MB * 1024 * 1024

@@ -1,0 +1,1 @@
+"""Surveys: templates, surveys, waves, invitations and audience rules."""
