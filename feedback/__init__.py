@@ -59,6 +59,8 @@ def _import_models() -> None:
     import feedback.auth.models  # noqa: F401
     import feedback.customers.models  # noqa: F401
     import feedback.demo.models  # noqa: F401
+    import feedback.responses.models  # noqa: F401
+    import feedback.surveys.models  # noqa: F401
 
 
 def _register_blueprints(app) -> None:

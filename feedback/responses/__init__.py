@@ -1,0 +1,1 @@
+"""Responses: the public answer pages, stored answers and unsubscribe."""
