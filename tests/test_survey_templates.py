@@ -190,3 +190,10 @@ def test_cli_check_good_and_bad(runner, template_dir):
     assert result.exit_code == 1
     assert "nps.yaml: questions[0].text.sv: missing text" in result.output
     assert "Traceback" not in result.output
+
+
+def test_stored_content_rebuilds_the_same_template():
+    for template in load_templates().values():
+        rebuilt = type(template).from_content(template.content)
+        assert rebuilt.content_hash() == template.content_hash()
+        assert rebuilt.primary.key == template.primary.key

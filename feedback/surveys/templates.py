@@ -95,6 +95,12 @@ class SurveyTemplate:
             ],
         }
 
+    @classmethod
+    def from_content(cls, content: Mapping) -> SurveyTemplate:
+        """Rebuild a template from a stored version's content (see `content`)."""
+        questions = tuple(Question(**q) for q in content["questions"])
+        return cls(content["key"], content["name"], content["email"], questions)
+
     def content_hash(self) -> str:
         canonical = json.dumps(self.content, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(canonical.encode()).hexdigest()
