@@ -42,6 +42,10 @@ def create_app(config: Any = None):
     _import_models()
     _register_blueprints(app)
 
+    from feedback.web import init_web
+
+    init_web(app)
+
     from feedback.cli import register_commands
 
     register_commands(app)
