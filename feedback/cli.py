@@ -16,6 +16,7 @@ def register_commands(app) -> None:
     )
     from feedback.demo.cli import demo_cli
     from feedback.surveys.cli import templates_cli
+    from feedback.surveys.wave_cli import surveys_cli, waves_cli
 
     for group in (
         users_cli,
@@ -26,6 +27,8 @@ def register_commands(app) -> None:
         segments_cli,
         demo_cli,
         templates_cli,
+        surveys_cli,
+        waves_cli,
     ):
         app.cli.add_command(group)
 

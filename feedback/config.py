@@ -25,6 +25,18 @@ def parse_list(value: str | None, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def parse_int(value: str | None, default: int, name: str) -> int:
+    if value is None or not value.strip():
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {value!r}") from None
+    if number < 0:
+        raise ConfigError(f"{name} must not be negative")
+    return number
+
+
 def parse_percentages(value: str | None, default: tuple[int, ...]) -> tuple[Decimal, ...]:
     """'50,30,15' -> (0.50, 0.30, 0.15): the A, B and C shares of revenue."""
     raw = parse_list(value, [str(v) for v in default])
@@ -75,6 +87,15 @@ class Config:
         )
         self.FEEDBACK_TEMPLATES_DIR = env.get("FEEDBACK_TEMPLATES_DIR") or str(
             Path(__file__).resolve().parent.parent / "survey_templates"
+        )
+        # Surveys: links in e-mails start with the base URL; {company} in texts is the sender.
+        self.FEEDBACK_BASE_URL = env.get("FEEDBACK_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+        self.FEEDBACK_COMPANY_NAME = env.get("FEEDBACK_COMPANY_NAME", "Nordlys Supply")
+        self.FEEDBACK_QUIET_DAYS = parse_int(
+            env.get("FEEDBACK_QUIET_DAYS"), 90, "FEEDBACK_QUIET_DAYS"
+        )
+        self.FEEDBACK_SEND_BATCH = parse_int(
+            env.get("FEEDBACK_SEND_BATCH"), 1000, "FEEDBACK_SEND_BATCH"
         )
         self.FEEDBACK_LOGIN_RATE_LIMIT = env.get("FEEDBACK_LOGIN_RATE_LIMIT", "10 per minute")
         self.FEEDBACK_MAX_UPLOAD_MB = int(env.get("FEEDBACK_MAX_UPLOAD_MB", "200"))

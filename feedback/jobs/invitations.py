@@ -1,0 +1,140 @@
+"""Jobs that send invitations and reminders and close waves (see surveys.dispatch)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
+
+from feedback.dbtypes import utcnow
+from feedback.extensions import db
+from feedback.surveys import dispatch
+from feedback.surveys.models import TemplateVersion
+from feedback.surveys.templates import SurveyTemplate, load_templates
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SendReport:
+    waves_started: int = 0
+    sent: int = 0
+    failed: int = 0
+    batches: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        text = f"{self.sent} sent, {self.failed} failed in {self.batches} batches"
+        return text + (f"; stopped: {self.errors[-1]}" if self.errors else "")
+
+
+def make_renderer(config) -> Callable:
+    """Render a dispatch.Recipient into an OutgoingMessage with the pinned template version."""
+    from feedback.delivery.render import render_invitation
+
+    company, base_url = config["FEEDBACK_COMPANY_NAME"], config["FEEDBACK_BASE_URL"]
+
+    @lru_cache(maxsize=64)
+    def template(version_id: int) -> SurveyTemplate:
+        return SurveyTemplate.from_content(db.session.get(TemplateVersion, version_id).content)
+
+    def render(recipient: dispatch.Recipient):
+        return render_invitation(
+            template(recipient.template_version_id),
+            language=recipient.language,
+            token=recipient.token,
+            contact_name=recipient.contact_name,
+            customer_name=recipient.customer_name,
+            company=company,
+            base_url=base_url,
+            reminder=recipient.reminder,
+            invitation_id=recipient.invitation_id,
+        )
+
+    return render
+
+
+def _deliver(claim_batch, backend, render, report: SendReport, now, reminder: bool) -> bool:
+    """Claim, commit, hand over, record. False when there was nothing left to claim."""
+    from feedback.delivery.message import DeliveryError
+
+    claim, recipients = claim_batch()
+    db.session.commit()  # the claim is visible to other workers before anything is sent
+    if not recipients:
+        return False
+    try:
+        results = backend.send([render(r) for r in recipients])
+    except DeliveryError as exc:
+        dispatch.release_claim(claim, reminder=reminder)
+        db.session.commit()
+        report.errors.append(str(exc))
+        log.warning("delivery failed, batch released for a later run: %s", exc)
+        return False
+    sent, failed = dispatch.record_results(claim, results, now=now, reminder=reminder)
+    db.session.commit()
+    report.sent, report.failed, report.batches = (
+        report.sent + sent,
+        report.failed + failed,
+        report.batches + 1,
+    )
+    # A batch the backend refused only temporarily goes back to pending; stop rather than
+    # claim it again at once.
+    return sent > 0 or all(r.permanent for r in results if not r.ok)
+
+
+def send_due_invitations(
+    config, backend, *, now: datetime | None = None, wave_id: int | None = None, render=None
+) -> SendReport:
+    """Start scheduled waves that are due, then send every pending invitation."""
+    now = now or utcnow()
+    render = render or make_renderer(config)
+    report = SendReport()
+    due = dispatch.due_scheduled_waves(now)
+    if due:
+        templates = load_templates(config["FEEDBACK_TEMPLATES_DIR"])
+        for wave in due:
+            dispatch.start_wave(
+                wave, templates=templates, now=now, quiet_days=config["FEEDBACK_QUIET_DAYS"]
+            )
+            db.session.commit()
+            report.waves_started += 1
+    limit = config["FEEDBACK_SEND_BATCH"]
+    while _deliver(
+        lambda: dispatch.claim_pending(now=now, limit=limit, wave_id=wave_id),
+        backend,
+        render,
+        report,
+        now,
+        reminder=False,
+    ):
+        pass
+    dispatch.open_finished_waves(now)
+    db.session.commit()
+    return report
+
+
+def send_due_reminders(
+    config, backend, *, now: datetime | None = None, wave_id: int | None = None, render=None
+) -> SendReport:
+    now = now or utcnow()
+    render = render or make_renderer(config)
+    report = SendReport()
+    limit = config["FEEDBACK_SEND_BATCH"]
+    while _deliver(
+        lambda: dispatch.claim_due_reminders(now=now, limit=limit, wave_id=wave_id),
+        backend,
+        render,
+        report,
+        now,
+        reminder=True,
+    ):
+        pass
+    return report
+
+
+def close_due_waves(now: datetime | None = None) -> int:
+    closed = dispatch.close_due_waves(now or utcnow())
+    db.session.commit()
+    return closed
