@@ -15,6 +15,7 @@ def register_commands(app) -> None:
         transactions_cli,
     )
     from feedback.demo.cli import demo_cli
+    from feedback.jobs.cli import jobs_cli, worker_command
     from feedback.surveys.cli import templates_cli
     from feedback.surveys.wave_cli import surveys_cli, waves_cli
 
@@ -29,6 +30,8 @@ def register_commands(app) -> None:
         templates_cli,
         surveys_cli,
         waves_cli,
+        jobs_cli,
+        worker_command,
     ):
         app.cli.add_command(group)
 

@@ -97,6 +97,10 @@ class Config:
         self.FEEDBACK_SEND_BATCH = parse_int(
             env.get("FEEDBACK_SEND_BATCH"), 1000, "FEEDBACK_SEND_BATCH"
         )
+        # "auto": the web process runs the jobs itself when there is no Redis; "off": never.
+        self.FEEDBACK_SCHEDULER = env.get("FEEDBACK_SCHEDULER", "auto").strip().lower()
+        if self.FEEDBACK_SCHEDULER not in ("auto", "off"):
+            raise ConfigError("FEEDBACK_SCHEDULER must be auto or off")
         self.FEEDBACK_LOGIN_RATE_LIMIT = env.get("FEEDBACK_LOGIN_RATE_LIMIT", "10 per minute")
         self.FEEDBACK_MAX_UPLOAD_MB = int(env.get("FEEDBACK_MAX_UPLOAD_MB", "200"))
         self.MAX_CONTENT_LENGTH = self.FEEDBACK_MAX_UPLOAD_MB * 1024 * 1024

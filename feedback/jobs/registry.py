@@ -1,0 +1,69 @@
+"""The jobs and how often they run. Each entry runs inside an app context and commits its own
+work; running one twice, or in two processes at once, is harmless (see surveys.dispatch)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    every_seconds: int
+    run: Callable  # run(app) -> str: a one-line summary for the log
+
+
+def _backend(app):
+    from feedback.delivery.backends import backend_from_config
+
+    return backend_from_config(app.config)
+
+
+def _send_invitations(app) -> str:
+    from feedback.jobs.invitations import send_due_invitations
+
+    return send_due_invitations(app.config, _backend(app)).summary()
+
+
+def _send_reminders(app) -> str:
+    from feedback.jobs.invitations import send_due_reminders
+
+    return send_due_reminders(app.config, _backend(app)).summary()
+
+
+def _close_waves(app) -> str:
+    from feedback.jobs.invitations import close_due_waves
+
+    return f"{close_due_waves()} waves closed"
+
+
+JOBS = {
+    job.name: job
+    for job in (
+        Job("send_due_invitations", 60, _send_invitations),
+        Job("send_due_reminders", 900, _send_reminders),
+        Job("close_due_waves", 300, _close_waves),
+    )
+}
+
+
+def run_job(app, name: str) -> str:
+    """Run one job by name in a fresh app context; errors are logged and re-raised."""
+    from feedback.extensions import db
+
+    job = JOBS[name]
+    with app.app_context():
+        try:
+            summary = job.run(app)
+        except Exception:
+            db.session.rollback()
+            log.exception("job %s failed", name)
+            raise
+        finally:
+            db.session.remove()
+    log.info("job %s: %s", name, summary)
+    return summary
