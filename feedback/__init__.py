@@ -68,10 +68,12 @@ def _import_models() -> None:
 
 
 def _register_blueprints(app) -> None:
+    from feedback.admin import bp as admin_bp
     from feedback.auth import bp as auth_bp
     from feedback.customers import bp as customers_bp
     from feedback.health import bp as health_bp
 
     app.register_blueprint(health_bp)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(admin_bp)
     app.register_blueprint(customers_bp)
