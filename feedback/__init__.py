@@ -72,8 +72,10 @@ def _register_blueprints(app) -> None:
     from feedback.auth import bp as auth_bp
     from feedback.customers import bp as customers_bp
     from feedback.health import bp as health_bp
+    from feedback.surveys import bp as surveys_bp
 
     app.register_blueprint(health_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(surveys_bp)
     app.register_blueprint(customers_bp)
