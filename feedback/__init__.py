@@ -24,8 +24,8 @@ def create_app(config: Any = None):
             app.config["SECRET_KEY"] = "dev-only-secret-key"
         else:
             raise ConfigError(
-                "FEEDBACK_SECRET_KEY is not set. Set it to a long random value, e.g. "
-                "`export FEEDBACK_SECRET_KEY=$(python -c 'import secrets; print(secrets.token_hex(32))')`"
+                "FEEDBACK_SECRET_KEY is not set. Set it to a long random value, e.g. `export "
+                "FEEDBACK_SECRET_KEY=$(python -c 'import secrets; print(secrets.token_hex(32))')`"
             )
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
@@ -72,7 +72,7 @@ def _register_blueprints(app) -> None:
     from feedback.auth import bp as auth_bp
     from feedback.customers import bp as customers_bp
     from feedback.health import bp as health_bp
-    from feedback.surveys import bp as surveys_bp
+    from feedback.surveys.routes import bp as surveys_bp
 
     app.register_blueprint(health_bp)
     app.register_blueprint(auth_bp)

@@ -5,19 +5,21 @@ from __future__ import annotations
 import re
 from zoneinfo import ZoneInfo
 
-from flask import current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from feedback.auth.decorators import require_role
 from feedback.dbtypes import utcnow
 from feedback.errors import DomainError
 from feedback.extensions import db
-from feedback.surveys import bp, dispatch, queries
+from feedback.surveys import dispatch, queries
 from feedback.surveys.audience import SKIP_REASONS, preview_audience
 from feedback.surveys.forms import SurveyForm, WaveForm
 from feedback.surveys.models import Survey, Wave
 from feedback.surveys.services import build_audience, create_survey, create_wave
 from feedback.surveys.templates import load_templates
+
+bp = Blueprint("surveys", __name__)
 
 
 @bp.before_request
