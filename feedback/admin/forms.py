@@ -17,13 +17,14 @@ except ImportError:  # pragma: no cover - older WTForms
         return (value, label)
 
 
-ROLE_LABELS = {
-    "agent": "Agent — follows up the customers and cases given to them",
-    "manager": "Manager — also oversees the work of the team",
-    "admin": "Admin — everything, including users and imports",
+# What each role may do, shown next to the user form. Roles nest: admin ⊇ manager ⊇ agent.
+ROLE_DESCRIPTIONS = {
+    "agent": "Follows up the customers and cases given to them.",
+    "manager": "Everything an agent does, and oversees the work of the team.",
+    "admin": "Everything a manager does, and manages users and imports data.",
 }
-assert set(ROLE_LABELS) == set(ROLES)
-ROLE_CHOICES = [_Choice(value, label) for value, label in ROLE_LABELS.items()]
+assert set(ROLE_DESCRIPTIONS) == set(ROLES)
+ROLE_CHOICES = [_Choice(value, value.capitalize()) for value in ROLE_DESCRIPTIONS]
 
 
 class _UserFields(FlaskForm):

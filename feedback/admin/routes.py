@@ -6,7 +6,7 @@ from flask import flash, make_response, redirect, render_template, url_for
 from flask_login import current_user
 
 from feedback.admin import bp, services
-from feedback.admin.forms import EditUserForm, NewUserForm, ResetPasswordForm
+from feedback.admin.forms import ROLE_DESCRIPTIONS, EditUserForm, NewUserForm, ResetPasswordForm
 from feedback.errors import DomainError
 from feedback.extensions import db
 
@@ -28,6 +28,16 @@ def _password_page(user, password: str, *, created: bool):
     )
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _user_form(form, **context):
+    return render_template(
+        "admin/user_form.html",
+        form=form,
+        teams=services.list_team_names(),
+        role_descriptions=ROLE_DESCRIPTIONS,
+        **context,
+    )
 
 
 @bp.get("/users")
@@ -56,9 +66,7 @@ def new_user():
                 return _password_page(user, generated, created=True)
             flash(f"{user.display_name} can now sign in with the password you chose.", "success")
             return redirect(url_for("admin.users"), code=303)
-    return render_template(
-        "admin/user_form.html", form=form, user=None, teams=services.list_team_names()
-    )
+    return _user_form(form, user=None)
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
@@ -87,13 +95,7 @@ def edit_user(user_id: int):
         else:
             flash(f"Saved the changes to {user.display_name}.", "success")
             return redirect(url_for("admin.users"), code=303)
-    return render_template(
-        "admin/user_form.html",
-        form=form,
-        user=user,
-        reset_form=ResetPasswordForm(),
-        teams=services.list_team_names(),
-    )
+    return _user_form(form, user=user, reset_form=ResetPasswordForm())
 
 
 @bp.post("/users/<int:user_id>/password")
