@@ -61,6 +61,7 @@ def _project_dir():
 def _import_models() -> None:
     """Every table must be known to SQLAlchemy (and Alembic) once the app exists."""
     import feedback.auth.models  # noqa: F401
+    import feedback.cases.models  # noqa: F401
     import feedback.customers.models  # noqa: F401
     import feedback.demo.models  # noqa: F401
     import feedback.responses.models  # noqa: F401

@@ -1,0 +1,1 @@
+"""Closing the loop: routing rules, cases, their history, SLA and escalation."""
