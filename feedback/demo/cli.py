@@ -1,5 +1,64 @@
-"""`feedback demo ...` (filled in by the demo-data work)."""
+"""`feedback demo seed`: a realistic demo company in an empty database."""
 
+from __future__ import annotations
+
+import click
+from flask import current_app
 from flask.cli import AppGroup
 
+from feedback.demo.seed import (
+    MAX_CUSTOMERS,
+    MAX_YEARS,
+    check_request,
+    existing_customers,
+    logins_path,
+    seed_demo,
+)
+from feedback.errors import DomainError
+from feedback.extensions import db
+
 demo_cli = AppGroup("demo", help="Realistic demo data.")
+
+
+@demo_cli.command("seed")
+@click.option("--customers", default=2000, show_default=True, help=f"1 to {MAX_CUSTOMERS:,}.")
+@click.option("--years", default=3, show_default=True, help=f"Years of history, 1 to {MAX_YEARS}.")
+@click.option("--seed", default=42, show_default=True, help="Same seed, same data.")
+@click.option("--if-empty", is_flag=True, help="Do nothing if there are customers already.")
+def seed_command(customers, years, seed, if_empty):
+    """Create demo staff, customers, contacts, transactions and class history."""
+    try:
+        check_request(customers, years)
+    except DomainError as exc:
+        raise click.ClickException(str(exc)) from None
+    path = logins_path(current_app.instance_path)
+    present = existing_customers()
+    if present and if_empty:
+        click.echo(f"Demo data already present ({present} customers); logins are in {path}")
+        return
+    if present:
+        raise click.ClickException(
+            f"The database already holds {present} customers. The demo only loads into a fresh "
+            "database: point DATABASE_URL at an empty one (then `feedback db upgrade`), "
+            "or use --if-empty to skip."
+        )
+    try:
+        result = seed_demo(
+            current_app.config,
+            current_app.instance_path,
+            customers=customers,
+            years=years,
+            seed=seed,
+        )
+    except Exception:
+        db.session.rollback()
+        raise
+    click.echo(
+        f"Seeded {result.customers:,} customers, {result.contacts:,} contacts and "
+        f"{result.transactions:,} transactions in {result.seconds:.1f} s (seed {seed})."
+    )
+    for note in result.notes:
+        click.echo(f"Note: {note}")
+    click.echo(f"Logins (also in {result.logins_path}, readable only by you):")
+    for email, role, password in result.logins:
+        click.echo(f"  {email:<40} {role:<8} {password}")

@@ -1,0 +1,263 @@
+"""`feedback demo seed`: sizes, reproducibility, realism of the shape, refusals and logins."""
+
+from __future__ import annotations
+
+import hashlib
+import stat
+from collections import defaultdict
+from datetime import date
+from decimal import Decimal
+
+import numpy as np
+import pytest
+from email_validator import validate_email
+from sqlalchemy import func, select
+
+from feedback.auth.models import Team, User
+from feedback.customers.models import (
+    Contact,
+    CurrencyRate,
+    Customer,
+    CustomerSegment,
+    SegmentRun,
+    Transaction,
+)
+from feedback.customers.segments import window_start
+from feedback.demo.models import DemoProfile
+from feedback.demo.seed import months_before, plan_customers
+from feedback.extensions import db
+
+SMALL = ["--customers", "80", "--years", "2"]
+
+
+@pytest.fixture
+def instance(app, tmp_path, monkeypatch):
+    """Logins go to a scratch instance folder, not the checkout's."""
+    monkeypatch.setattr(app, "instance_path", str(tmp_path))
+    return tmp_path
+
+
+@pytest.fixture
+def seed(runner, instance):
+    def run(*args):
+        result = runner.invoke(args=["demo", "seed", *args])
+        db.session.remove()  # the command's session; read what it committed afresh
+        return result
+
+    return run
+
+
+def _count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def _logins(instance) -> dict[str, str]:
+    lines = (instance / "demo-logins.txt").read_text(encoding="utf-8").splitlines()
+    return {line.split("\t")[0]: line.split("\t")[2] for line in lines if not line.startswith("#")}
+
+
+def _fingerprint() -> str:
+    """Every generated value, keyed by external ids (database ids may differ between runs)."""
+    rows = [
+        *db.session.execute(
+            select(
+                Customer.external_id,
+                Customer.name,
+                User.email,
+                Customer.potential,
+                Customer.language,
+            )
+            .outerjoin(User, User.id == Customer.owner_id)
+            .order_by(Customer.external_id)
+        ),
+        *db.session.execute(
+            select(Customer.external_id, Contact.name, Contact.email, Contact.status)
+            .join(Contact.customer)
+            .order_by(Customer.external_id, Contact.email)
+        ),
+        *db.session.execute(
+            select(Customer.external_id, DemoProfile.satisfaction, DemoProfile.trajectory)
+            .join(Customer, Customer.id == DemoProfile.customer_id)
+            .order_by(Customer.external_id)
+        ),
+        *db.session.execute(
+            select(
+                Customer.external_id,
+                Transaction.external_id,
+                Transaction.date,
+                Transaction.amount,
+                Transaction.currency,
+                Transaction.kind,
+            )
+            .join(Customer, Customer.id == Transaction.customer_id)
+            .order_by(Transaction.external_id)
+        ),
+    ]
+    return hashlib.sha256(repr([tuple(row) for row in rows]).encode()).hexdigest()
+
+
+def _revenue_12m_eur() -> dict[int, Decimal]:
+    rates = {c.currency: c.rate for c in db.session.scalars(select(CurrencyRate))}
+    rates["EUR"] = Decimal(1)
+    revenue: dict[int, Decimal] = defaultdict(Decimal)
+    for customer_id, currency, amount in db.session.execute(
+        select(Transaction.customer_id, Transaction.currency, func.sum(Transaction.amount))
+        .where(Transaction.date > window_start(date.today()))
+        .group_by(Transaction.customer_id, Transaction.currency)
+    ):
+        revenue[customer_id] += Decimal(str(amount)) * rates[currency]
+    return revenue
+
+
+def test_seed_loads_the_requested_shape(seed, instance):
+    result = seed(*SMALL)
+    assert result.exit_code == 0, result.output
+    assert "Seeded 80 customers" in result.output and str(instance) in result.output
+
+    assert _count(Customer) == 80 and _count(DemoProfile) == 80
+    assert 80 <= _count(Contact) <= 320
+    assert _count(Transaction) > 80 * 10
+    assert sorted(db.session.scalars(select(Team.name))) == [
+        "Customer support",
+        "Internal sales",
+        "Key accounts",
+        "Management",
+    ]
+    admin = db.session.scalar(select(User).where(User.email == "admin@demo.feedbackloop.test"))
+    assert admin.role == "admin" and admin.team.name == "Management"
+    assert {c.currency: c.rate for c in db.session.scalars(select(CurrencyRate))} == {
+        "DKK": Decimal("0.134"),
+        "SEK": Decimal("0.087"),
+        "NOK": Decimal("0.085"),
+    }
+
+    customers = list(db.session.scalars(select(Customer)))
+    assert all(c.external_id.startswith("C1") and len(c.external_id) == 7 for c in customers)
+    assert any(ch in c.name for c in customers for ch in "æøåäö")
+    assert {c.language for c in customers} == {"da", "sv", "nb", "en"}
+    assert {c.owner.team.name for c in customers if c.owner} <= {"Key accounts", "Internal sales"}
+    assert 0 < sum(c.owner is None for c in customers) < 30
+
+    for customer in customers:
+        emails = [contact.email for contact in customer.contacts]
+        assert len(emails) == len(set(emails))
+        for email in emails:
+            assert validate_email(email, check_deliverability=False).normalized.lower() == email
+            assert email.endswith(".example")
+
+    kinds = dict(
+        db.session.execute(select(Transaction.kind, func.count()).group_by(Transaction.kind)).all()
+    )
+    assert 0 < kinds["credit"] < 0.06 * _count(Transaction)
+    assert (
+        db.session.scalar(select(func.max(Transaction.amount)).where(Transaction.kind == "credit"))
+        < 0
+    )
+
+
+def test_revenue_is_concentrated_in_few_customers(seed):
+    assert seed(*SMALL).exit_code == 0
+    revenue = sorted(_revenue_12m_eur().values(), reverse=True)
+    top = revenue[: len(revenue) // 5]
+    assert sum(top) > Decimal("0.5") * sum(revenue)
+
+
+def test_churned_customers_have_stopped_ordering(seed):
+    assert seed(*SMALL).exit_code == 0
+    churned = select(DemoProfile.customer_id).where(DemoProfile.trajectory == "churned")
+    assert _count(churned.subquery()) > 0
+    recent = select(func.count()).where(
+        Transaction.customer_id.in_(churned),
+        Transaction.date >= months_before(date.today(), 4),
+    )
+    assert db.session.scalar(recent) == 0
+    earlier = select(func.count()).where(Transaction.customer_id.in_(churned))
+    assert db.session.scalar(earlier) > 0
+
+
+def test_class_history_exists_for_four_dates(seed):
+    assert seed(*SMALL).exit_code == 0
+    today = date.today()
+    runs = list(db.session.scalars(select(SegmentRun).order_by(SegmentRun.as_of)))
+    assert [r.as_of for r in runs] == [months_before(today, m) for m in (9, 6, 3, 0)]
+    assert all(r.customer_count == 80 for r in runs)
+    assert _count(CustomerSegment) == 4 * 80
+    classes = db.session.scalars(
+        select(CustomerSegment.abc_class).where(CustomerSegment.run_id == runs[-1].id)
+    )
+    assert set(classes) == {"A", "B", "C", "D"}
+
+
+def _empty_database() -> None:
+    for table in reversed(db.metadata.sorted_tables):
+        db.session.execute(table.delete())
+    db.session.commit()
+
+
+def test_same_seed_same_data(seed):
+    assert seed(*SMALL, "--seed", "7").exit_code == 0
+    first = _fingerprint()
+    _empty_database()
+    assert seed(*SMALL, "--seed", "7").exit_code == 0
+    assert _fingerprint() == first
+
+
+def test_another_seed_other_customers():
+    def names(seed):
+        return plan_customers(np.random.default_rng(seed), 80, key=3, sales=3).names
+
+    assert names(7) == names(7) and names(7) != names(8)
+
+
+def test_logins_file_is_private_and_the_passwords_work(seed, instance, login):
+    result = seed(*SMALL)
+    assert result.exit_code == 0
+    path = instance / "demo-logins.txt"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    logins = _logins(instance)
+    assert len(logins) == _count(User) >= 10
+    for email, password in logins.items():
+        assert password in result.output
+        user = db.session.scalar(select(User).where(User.email == email))
+        assert user.check_password(password)
+    assert not user.check_password(password + "x")
+    response = login("admin@demo.feedbackloop.test", logins["admin@demo.feedbackloop.test"])
+    assert response.status_code in (302, 303)
+
+
+def test_if_empty_leaves_existing_data_alone(seed, instance):
+    assert seed(*SMALL).exit_code == 0
+    before = (_fingerprint(), _count(User), _count(SegmentRun))
+    logins = (instance / "demo-logins.txt").read_text()
+
+    again = seed(*SMALL, "--if-empty", "--seed", "9")
+    assert again.exit_code == 0, again.output
+    assert "Demo data already present (80 customers); logins are in" in again.output
+    assert str(instance / "demo-logins.txt") in again.output
+    assert (_fingerprint(), _count(User), _count(SegmentRun)) == before
+    assert (instance / "demo-logins.txt").read_text() == logins
+
+    refused = seed(*SMALL)
+    assert refused.exit_code == 1
+    assert "already holds 80 customers" in refused.output and "empty" in refused.output
+    assert (_fingerprint(), _count(User)) == before[:2]
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--customers", "0"], "--customers must be between 1 and 1,000,000"),
+        (["--customers", "-5"], "--customers must be between 1 and 1,000,000, not -5"),
+        (["--customers", "1000001"], "not 1000001"),
+        (["--years", "0"], "--years must be between 1 and 10, not 0"),
+        (["--years", "11"], "--years must be between 1 and 10, not 11"),
+        (["--customers", "many"], "'many' is not a valid integer"),
+    ],
+)
+def test_bad_input_is_refused_before_anything_is_written(seed, instance, args, message):
+    result = seed(*args)
+    assert result.exit_code != 0
+    assert message in result.output
+    for model in (Customer, User, Team, CurrencyRate, Transaction, SegmentRun):
+        assert _count(model) == 0
+    assert not (instance / "demo-logins.txt").exists()
