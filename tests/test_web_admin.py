@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
@@ -185,3 +186,104 @@ def test_update_clears_the_team_and_reuses_existing_ones(create_user):
     assert db.session.scalar(select(func.count()).select_from(Team)) == 1
     services.update_staff_user(admin, user, name="", role="agent", team_name=" ", active=True)
     assert user.team is None
+
+
+# --- imports page ----------------------------------------------------------------------------
+
+
+def _upload(client, data: bytes | None, kind="customers", filename="data.csv", **flags):
+    token = csrf_token(client, "/admin/imports")
+    form = {"csrf_token": token, "kind": kind, "recompute": "y", **flags}
+    if data is not None:
+        form["file"] = (io.BytesIO(data), filename)
+    return client.post("/admin/imports", data=form, content_type="multipart/form-data")
+
+
+def test_upload_too_large_is_a_friendly_413(make_app, create_user):
+    app = make_app(MAX_CONTENT_LENGTH=2048)
+    client = app.test_client()
+    with app.app_context():
+        admin = create_user(role="admin")
+        token = csrf_token(client, "/login")
+        client.post(
+            "/login", data={"email": admin.email, "password": PASSWORD, "csrf_token": token}
+        )
+        response = _upload(client, b"external_id,name\n" + b"C1,x\n" * 1000)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 413
+    assert "Upload too large" in page and "2 KB" in page
+    assert "Traceback" not in page
+
+
+def test_imports_page_lists_the_expected_columns(client, login_as):
+    login_as("admin")
+    page = client.get("/admin/imports").get_data(as_text=True)
+    assert "Expected columns" in page
+    assert "external_id" in page
+
+
+@pytest.fixture
+def engine():
+    return pytest.importorskip("feedback.customers.imports")
+
+
+def _customer_count() -> int:
+    from feedback.customers.models import Customer
+
+    db.session.remove()
+    return db.session.scalar(select(func.count()).select_from(Customer))
+
+
+def _segment_runs() -> int:
+    from feedback.customers.models import SegmentRun
+
+    return db.session.scalar(select(func.count()).select_from(SegmentRun))
+
+
+GOOD_CUSTOMERS = b"external_id,name,potential,language\nC1,Alfa A/S,high,da\nC2,Beta AB,low,sv\n"
+
+
+def test_good_file_is_imported_and_segments_recomputed(client, login_as, engine):
+    login_as("admin")
+    response = _upload(client, GOOD_CUSTOMERS)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Imported." in page and "recomputed" in page
+    assert re.search(r'<span class="count">2</span><span class="what">added', page)
+    assert _customer_count() == 2
+    assert _segment_runs() == 1
+
+
+def test_bad_file_shows_problems_and_writes_nothing(client, login_as, engine):
+    login_as("admin")
+    data = GOOD_CUSTOMERS + b"C3,Gamma Oy,<script>alert(1)</script>,fi\n"
+    page = _upload(client, data).get_data(as_text=True)
+    assert "Nothing was imported" in page
+    assert "4" in page  # the line number of the bad row
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;" in page
+    assert _customer_count() == 0
+    assert _segment_runs() == 0
+
+
+def test_dry_run_writes_nothing(client, login_as, engine):
+    login_as("admin")
+    page = _upload(client, GOOD_CUSTOMERS, dry_run="y").get_data(as_text=True)
+    assert "Dry run" in page and "Nothing was saved" in page
+    assert _customer_count() == 0
+    assert _segment_runs() == 0
+
+
+def test_upload_needs_a_csv_file(client, login_as, engine):
+    login_as("admin")
+    assert "Choose a CSV file to upload." in _upload(client, None).get_data(as_text=True)
+    wrong = _upload(client, GOOD_CUSTOMERS, filename="data.xlsx").get_data(as_text=True)
+    assert "Upload a .csv or .txt file." in wrong
+    assert _customer_count() == 0
+
+
+def test_forged_kind_is_refused(client, login_as, engine):
+    login_as("admin")
+    page = _upload(client, GOOD_CUSTOMERS, kind="users").get_data(as_text=True)
+    assert "Not a valid choice" in page
+    assert _customer_count() == 0

@@ -17,6 +17,11 @@ except ImportError:  # pragma: no cover - older WTForms
         return (value, label)
 
 
+def choices(pairs) -> list:
+    """(value, label) pairs as WTForms choices."""
+    return [_Choice(value, label) for value, label in pairs]
+
+
 # What each role may do, shown next to the user form. Roles nest: admin ⊇ manager ⊇ agent.
 ROLE_DESCRIPTIONS = {
     "agent": "Follows up the customers and cases given to them.",
@@ -24,7 +29,7 @@ ROLE_DESCRIPTIONS = {
     "admin": "Everything a manager does, and manages users and imports data.",
 }
 assert set(ROLE_DESCRIPTIONS) == set(ROLES)
-ROLE_CHOICES = [_Choice(value, value.capitalize()) for value in ROLE_DESCRIPTIONS]
+ROLE_CHOICES = choices((value, value.capitalize()) for value in ROLE_DESCRIPTIONS)
 
 
 class _UserFields(FlaskForm):

@@ -1,14 +1,22 @@
-"""Admin pages: staff accounts (and, in imports.py, CSV imports)."""
+"""Admin pages: staff accounts and CSV imports."""
 
 from __future__ import annotations
 
-from flask import flash, make_response, redirect, render_template, url_for
+from flask import current_app, flash, make_response, redirect, render_template, url_for
 from flask_login import current_user
 
-from feedback.admin import bp, services
-from feedback.admin.forms import ROLE_DESCRIPTIONS, EditUserForm, NewUserForm, ResetPasswordForm
+from feedback.admin import bp, services, uploads
+from feedback.admin.forms import (
+    ROLE_DESCRIPTIONS,
+    EditUserForm,
+    ImportForm,
+    NewUserForm,
+    ResetPasswordForm,
+    choices,
+)
 from feedback.errors import DomainError
 from feedback.extensions import db
+from feedback.web import human_size
 
 
 def _apply_error(form, exc: DomainError) -> None:
@@ -108,3 +116,31 @@ def reset_password(user_id: int):
     password = services.reset_password(current_user, user)
     db.session.commit()
     return _password_page(user, password, created=False)
+
+
+@bp.route("/imports", methods=["GET", "POST"])
+def imports():
+    form = ImportForm()
+    form.kind.choices = choices((kind, kind.capitalize()) for kind in uploads.import_kinds())
+    outcome = None
+    if form.validate_on_submit():
+        try:
+            outcome = uploads.import_upload(
+                form.kind.data,
+                form.file.data.read(),
+                config=current_app.config,
+                dry_run=form.dry_run.data,
+                recompute=form.recompute.data,
+            )
+        finally:
+            if outcome is not None and outcome.saved:
+                db.session.commit()
+            else:
+                db.session.rollback()
+    return render_template(
+        "admin/imports.html",
+        form=form,
+        outcome=outcome,
+        columns=uploads.expected_columns(),
+        max_upload=human_size(current_app.config.get("MAX_CONTENT_LENGTH")),
+    )

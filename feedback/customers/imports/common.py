@@ -1,0 +1,53 @@
+"""Pieces the three importers share: row shape checks and one-query look-up tables."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from sqlalchemy import func, select
+
+from feedback.auth.models import User
+from feedback.customers.imports.report import ImportReport
+from feedback.customers.models import CurrencyRate, Customer
+from feedback.extensions import db
+
+
+def well_formed(
+    rows: Iterable[tuple[int, list[str]]], index: dict[str, int], report: ImportReport
+) -> Iterator[tuple[int, list[str]]]:
+    """Rows whose field count matches the header; others become problems."""
+    width = index["__width__"]
+    for line, row in rows:
+        report.rows += 1
+        if len(row) < width:
+            # Excel drops trailing empty cells; missing required values are caught per column.
+            row = row + [""] * (width - len(row))
+        elif len(row) > width:
+            if any(field.strip() for field in row[width:]):
+                report.add_problem(
+                    line,
+                    None,
+                    f"the row has {len(row)} fields but the header has {width}; "
+                    "is a value holding the delimiter missing its quotes?",
+                )
+                continue
+            row = row[:width]
+        yield line, row
+
+
+def cell(row: list[str], index: dict[str, int], name: str) -> str:
+    position = index.get(name)
+    return row[position] if position is not None else ""
+
+
+def customer_ids() -> dict[str, int]:
+    """external_id -> customer id, for every customer (one query)."""
+    return dict(db.session.execute(select(Customer.external_id, Customer.id)).all())
+
+
+def user_ids_by_email() -> dict[str, int]:
+    return dict(db.session.execute(select(func.lower(User.email), User.id)).all())
+
+
+def known_currencies(base_currency: str) -> set[str]:
+    return {base_currency, *db.session.scalars(select(CurrencyRate.currency))}

@@ -1,0 +1,96 @@
+"""Turn the bytes of an uploaded CSV into (line number, row) pairs.
+
+Files come from Nordic ERPs and from Excel: UTF-8 with or without BOM, UTF-16 ("Unicode
+text"), or Windows-1252; `;`, `,` or tab delimited; CRLF or LF; quoted fields that hold the
+delimiter or even a line break. Line numbers are the physical line a record starts on, with
+the header as line 1, so they match what a person sees in an editor.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+DELIMITERS = (";", ",", "\t")
+DELIMITER_NAMES = {";": "semicolon", ",": "comma", "\t": "tab"}
+
+
+class UnreadableFile(Exception):
+    """The file as a whole cannot be read (wrong encoding, no header, no delimiter)."""
+
+
+@dataclass(frozen=True)
+class CsvFile:
+    header: list[str]  # normalised: stripped, lower-case
+    rows: Iterator[tuple[int, list[str]]]
+    encoding: str
+    delimiter: str
+
+
+def decode(data: bytes) -> tuple[str, str]:
+    """The text of `data` and the name of the encoding it was read with."""
+    if data.startswith(codecs.BOM_UTF8):
+        return data[len(codecs.BOM_UTF8) :].decode("utf-8", errors="strict"), "UTF-8 (BOM)"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16"), "UTF-16"
+        except UnicodeDecodeError:
+            raise UnreadableFile("the file starts like UTF-16 but is not valid UTF-16") from None
+    try:
+        return data.decode("utf-8"), "UTF-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252"), "Windows-1252"
+    except UnicodeDecodeError as exc:
+        raise UnreadableFile(
+            f"the file is neither UTF-8 nor Windows-1252 (byte 0x{data[exc.start]:02x} "
+            f"at position {exc.start}); save it from Excel as 'CSV UTF-8'"
+        ) from None
+
+
+def detect_delimiter(header_line: str) -> str:
+    """The delimiter that splits the header line into the most fields (quotes respected)."""
+    counts = {}
+    for delimiter in DELIMITERS:
+        fields = next(csv.reader([header_line], delimiter=delimiter), [])
+        counts[delimiter] = len(fields)
+    best = max(DELIMITERS, key=lambda d: counts[d])
+    if counts[best] < 2:
+        raise UnreadableFile(
+            "could not find the delimiter in the header line: separate the column names "
+            "with semicolons, commas or tabs"
+        )
+    return best
+
+
+def read_csv(data: bytes) -> CsvFile:
+    text, encoding = decode(data)
+    if not text.strip():
+        raise UnreadableFile("the file is empty")
+    header_line = text.lstrip("\ufeff").splitlines()[0]
+    delimiter = detect_delimiter(header_line)
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""), delimiter=delimiter)
+    try:
+        header = [name.strip().lower() for name in next(reader)]
+    except csv.Error as exc:
+        raise UnreadableFile(f"line 1: {exc}") from None
+    return CsvFile(header, _numbered_rows(reader), encoding, delimiter)
+
+
+def _numbered_rows(reader) -> Iterator[tuple[int, list[str]]]:
+    """Rows with the line each starts on; wholly empty rows (trailing blank lines) are skipped."""
+    start = reader.line_num + 1
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise UnreadableFile(f"line {start}: {exc}") from None
+        if any(field.strip() for field in row):
+            yield start, row
+        start = reader.line_num + 1

@@ -1,0 +1,154 @@
+"""Parse one cell. Each parser returns the value or raises BadValue with a reason fit to show."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from email_validator import EmailNotValidError, validate_email
+
+from feedback.customers.models import LANGUAGES, POTENTIALS, TRANSACTION_KINDS
+
+
+class BadValue(ValueError):
+    pass
+
+
+# Thousands separators ERPs and Excel write: space, no-break space, narrow no-break space.
+_SPACES = str.maketrans("", "", " \u00a0\u202f")
+_PLAIN_NUMBER = re.compile(r"^[+-]?\d+(?:\.\d+)?$")
+_GROUPED = re.compile(r"^\d{1,3}(?:X\d{3})+$")
+_DATE = re.compile(r"^(?:(\d{1,2})([-.])(\d{1,2})\2(\d{4})|(\d{4})-(\d{1,2})-(\d{1,2}))$")
+
+# Accepted spellings, so a Danish or Swedish export need not be edited first.
+LANGUAGE_ALIASES = {
+    "en": "en", "english": "en", "engelsk": "en", "eng": "en",
+    "da": "da", "dk": "da", "dansk": "da", "danish": "da", "dan": "da",
+    "sv": "sv", "se": "sv", "svenska": "sv", "swedish": "sv", "svensk": "sv", "swe": "sv",
+    "nb": "nb", "no": "nb", "nn": "nb", "norsk": "nb", "norwegian": "nb", "nor": "nb", "nob": "nb",
+}  # fmt: skip
+assert set(LANGUAGE_ALIASES.values()) == set(LANGUAGES)
+
+
+def parse_amount(raw: str) -> Decimal:
+    """1234.50, 1234,50, 1.234,50, 1 234,50 (space or no-break space), -99,5 -> Decimal.
+
+    A lone separator followed by exactly three digits (1.234 or 1,234) could be a thousands
+    separator or a decimal one; rather than guess with money, such a value is refused.
+    """
+    text = raw.strip().translate(_SPACES)
+    if not text:
+        raise BadValue("amount is empty")
+    sign = ""
+    if text[0] in "+-":
+        sign, text = ("-" if text[0] == "-" else ""), text[1:]
+    normalised = _normalise_separators(text, raw)
+    if not _PLAIN_NUMBER.match(normalised):
+        raise BadValue(f"{raw.strip()!r} is not an amount")
+    try:
+        value = Decimal(sign + normalised)
+    except InvalidOperation:  # pragma: no cover - the pattern above rules this out
+        raise BadValue(f"{raw.strip()!r} is not an amount") from None
+    if value != value.quantize(Decimal("0.01")):
+        raise BadValue(f"{raw.strip()!r} has more than two decimals")
+    if abs(value) >= Decimal("1e16"):
+        raise BadValue(f"{raw.strip()!r} is too large")
+    return value.quantize(Decimal("0.01"))
+
+
+def _normalise_separators(text: str, raw: str) -> str:
+    dots, commas = text.count("."), text.count(",")
+    if dots and commas:
+        decimal_mark = "." if text.rfind(".") > text.rfind(",") else ","
+        thousands = "," if decimal_mark == "." else "."
+        whole, _, fraction = text.rpartition(decimal_mark)
+        if thousands in fraction or not _GROUPED.match(whole.replace(thousands, "X")):
+            raise BadValue(f"{raw.strip()!r} is not an amount")
+        return whole.replace(thousands, "") + "." + fraction
+    mark, count = (",", commas) if commas else (".", dots)
+    if count == 0:
+        return text
+    if count > 1:  # 1.234.567 or 1,234,567: only thousands separators
+        if not _GROUPED.match(text.replace(mark, "X")):
+            raise BadValue(f"{raw.strip()!r} is not an amount")
+        return text.replace(mark, "")
+    whole, _, fraction = text.partition(mark)
+    if len(fraction) == 3 and fraction.isdigit() and re.fullmatch(r"[1-9]\d{0,2}", whole):
+        raise BadValue(
+            f"{raw.strip()!r} is ambiguous: write 1234 or 1234{mark}00 "
+            f"(thousands separators are allowed only together with decimals)"
+        )
+    return whole + "." + fraction
+
+
+def parse_date(raw: str) -> date:
+    """dd-mm-yyyy, dd.mm.yyyy or yyyy-mm-dd (leading zeros optional)."""
+    text = raw.strip()
+    match = _DATE.match(text)
+    if not match:
+        raise BadValue(f"{text!r} is not a date (use dd-mm-yyyy, dd.mm.yyyy or yyyy-mm-dd)")
+    if match.group(1):
+        day, month, year = int(match.group(1)), int(match.group(3)), int(match.group(4))
+    else:
+        year, month, day = int(match.group(5)), int(match.group(6)), int(match.group(7))
+    try:
+        value = date(year, month, day)
+    except ValueError:
+        raise BadValue(f"{text} is not a real date") from None
+    if year < 1900:
+        raise BadValue(f"{text} is before 1900")
+    return value
+
+
+def parse_language(raw: str) -> str:
+    key = raw.strip().lower()
+    if key not in LANGUAGE_ALIASES:
+        raise BadValue(f"unknown language {raw.strip()!r} (use en, da, sv or nb)")
+    return LANGUAGE_ALIASES[key]
+
+
+def parse_potential(raw: str) -> str:
+    key = raw.strip().lower()
+    if key not in POTENTIALS:
+        raise BadValue(f"unknown potential {raw.strip()!r} (use high, medium or low)")
+    return key
+
+
+def parse_kind(raw: str) -> str:
+    key = raw.strip().lower()
+    if key not in TRANSACTION_KINDS:
+        raise BadValue(f"unknown kind {raw.strip()!r} (use order or credit)")
+    return key
+
+
+def parse_currency(raw: str, known: set[str]) -> str:
+    code = raw.strip().upper()
+    if not re.fullmatch(r"[A-Z]{3}", code):
+        raise BadValue(f"{raw.strip()!r} is not a currency code such as EUR, DKK, SEK or NOK")
+    if code not in known:
+        raise BadValue(
+            f"no exchange rate for {code}: set one first with `feedback currencies set {code} RATE`"
+        )
+    return code
+
+
+def parse_email(raw: str) -> str:
+    """A syntactically valid address, lower-cased (no DNS look-up: imports work offline)."""
+    text = raw.strip()
+    if not text:
+        raise BadValue("e-mail address is empty")
+    try:
+        result = validate_email(text, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise BadValue(f"{text!r} is not a valid e-mail address: {exc}") from None
+    return result.normalized.lower()
+
+
+def required_text(raw: str, what: str, max_length: int) -> str:
+    text = " ".join(raw.split())  # collapse stray whitespace and line breaks
+    if not text:
+        raise BadValue(f"{what} is empty")
+    if len(text) > max_length:
+        raise BadValue(f"{what} is longer than {max_length} characters")
+    return text
