@@ -84,13 +84,10 @@ def read_csv(data: bytes) -> CsvFile:
 def _numbered_rows(reader) -> Iterator[tuple[int, list[str]]]:
     """Rows with the line each starts on; wholly empty rows (trailing blank lines) are skipped."""
     start = reader.line_num + 1
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            raise UnreadableFile(f"line {start}: {exc}") from None
-        if any(field.strip() for field in row):
-            yield start, row
-        start = reader.line_num + 1
+    try:
+        for row in reader:
+            if "".join(row).strip():
+                yield start, row
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise UnreadableFile(f"line {start}: {exc}") from None

@@ -44,18 +44,27 @@ _kind = lru_cache(maxsize=64)(parse_kind)
 
 
 def import_rows(rows: Iterable, index: dict, report: ImportReport, *, base_currency, dry_run):
-    staged = _check(rows, index, report, customer_ids(), known_currencies(base_currency))
-    if report.ok:
-        _merge(staged, report, dry_run=dry_run)
+    connection = db.session.connection()
+    lookups = customer_ids(), known_currencies(base_currency)
+    stager = _Stager(connection)
+    try:
+        # Rows stream into the staging table while later ones are still being checked, so
+        # PostgreSQL ingests on its own core meanwhile; a bad row anywhere stops the merge.
+        _check(rows, index, report, *lookups, stage=stager.add)
+        stager.finish()
+        if report.ok:
+            _merge(connection, report, stager.count, dry_run=dry_run)
+    finally:
+        stager.finish()
+        connection.execute(text(f"DROP TABLE IF EXISTS {STAGING}"))
 
 
-def _check(rows, index, report, customers, currencies) -> list[tuple]:
+def _check(rows, index, report, customers, currencies, *, stage) -> None:
     i_customer, i_date, i_amount = index["customer_external_id"], index["date"], index["amount"]
     i_currency, i_kind, i_id = index["currency"], index.get("kind"), index.get("transaction_id")
     currency_of = lru_cache(maxsize=256)(lambda raw: parse_currency(raw, currencies))
     occurrences: dict[tuple, int] = {}
     first_line: dict[tuple[int, str], int] = {}
-    staged = []
     problem = report.add_problem
     for line, row in well_formed(rows, index, report):
         bad = False
@@ -96,8 +105,8 @@ def _check(rows, index, report, customers, currencies) -> list[tuple]:
         if len(external_id) > 100:
             bad = True
             problem(line, "transaction_id", "transaction_id is longer than 100 characters")
-        if bad:
-            continue
+        if bad or report.problem_count:
+            continue  # once the file is known bad, only look for more problems
         # Credits are stored negative whichever way the ERP signs them; an order can't be.
         if kind is None:
             kind = "credit" if amount < 0 else "order"
@@ -116,14 +125,13 @@ def _check(rows, index, report, customers, currencies) -> list[tuple]:
                 )
                 continue
             first_line[key] = line
-            staged.append((customer_id, day, amount, currency, kind, external_id, None))
+            stage((customer_id, day, amount, currency, kind, external_id, None))
             continue
         identity = (customer_id, day, amount, currency, kind)
         occurrence = occurrences[identity] = occurrences.get(identity, 0) + 1
-        staged.append((customer_id, day, amount, currency, kind, None, _fingerprint(
+        stage((customer_id, day, amount, currency, kind, None, _fingerprint(
             external_customer, day.isoformat(), amount, currency, kind, occurrence
         )))  # fmt: skip
-    return staged
 
 
 def _fingerprint(customer: str, day: str, amount: Decimal, currency, kind, occurrence) -> str:
@@ -131,43 +139,64 @@ def _fingerprint(customer: str, day: str, amount: Decimal, currency, kind, occur
     return hashlib.sha1(content.encode()).hexdigest()
 
 
-def _merge(staged: list[tuple], report: ImportReport, *, dry_run: bool) -> None:
-    connection = db.session.connection()
-    postgres = connection.dialect.name == "postgresql"
-    connection.execute(text(f"DROP TABLE IF EXISTS {STAGING}"))
-    connection.execute(
-        text(
-            f"CREATE TEMPORARY TABLE {STAGING} (customer_id INTEGER NOT NULL, date DATE NOT NULL, "
-            "amount NUMERIC(18, 2) NOT NULL, currency VARCHAR(3) NOT NULL, "
-            "kind VARCHAR(6) NOT NULL, external_id VARCHAR(100), fingerprint VARCHAR(40))"
-        )
-    )
-    _load_staging(connection, staged, postgres)
-    try:
-        if dry_run:
-            _count_changes(connection, report, len(staged))
-        else:
-            report.updated = connection.execute(_UPDATE).rowcount
-            report.created = connection.execute(_INSERT).rowcount
-            report.unchanged = len(staged) - report.created - report.updated
-    finally:
+class _Stager:
+    """A temporary table fed row by row: COPY on PostgreSQL, batched executemany on SQLite."""
+
+    BATCH = 20_000
+
+    def __init__(self, connection) -> None:
         connection.execute(text(f"DROP TABLE IF EXISTS {STAGING}"))
+        connection.execute(
+            text(
+                f"CREATE TEMPORARY TABLE {STAGING} (customer_id INTEGER NOT NULL, "
+                "date DATE NOT NULL, amount NUMERIC(18, 2) NOT NULL, currency VARCHAR(3) NOT NULL,"
+                " kind VARCHAR(6) NOT NULL, external_id VARCHAR(100), fingerprint VARCHAR(40))"
+            )
+        )
+        self.count = 0
+        self._raw = connection.connection.driver_connection
+        self._postgres = connection.dialect.name == "postgresql"
+        self._batch: list[tuple] = []
+        self._copy_context = self._copy = None
+        if self._postgres:
+            self._cursor = self._raw.cursor()
+            self._copy_context = self._cursor.copy(f"COPY {STAGING} ({_COLUMNS}) FROM STDIN")
+            self._copy = self._copy_context.__enter__()
+
+    def add(self, row: tuple) -> None:
+        self.count += 1
+        if self._copy is not None:
+            self._copy.write_row(row)
+            return
+        self._batch.append(row)
+        if len(self._batch) >= self.BATCH:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._batch:
+            self._raw.executemany(
+                f"INSERT INTO {STAGING} ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(c, d.isoformat(), str(a), cur, k, e, f) for c, d, a, cur, k, e, f in self._batch],
+            )
+            self._batch = []
+
+    def finish(self) -> None:
+        """Complete the load (idempotent)."""
+        if self._copy_context is not None:
+            context, self._copy_context, self._copy = self._copy_context, None, None
+            context.__exit__(None, None, None)
+            self._cursor.close()
+        elif not self._postgres:
+            self._flush()
 
 
-def _load_staging(connection, staged: list[tuple], postgres: bool) -> None:
-    if postgres:
-        raw = connection.connection.driver_connection
-        with raw.cursor() as cursor, cursor.copy(f"COPY {STAGING} ({_COLUMNS}) FROM STDIN") as copy:
-            for row in staged:
-                copy.write_row(row)
+def _merge(connection, report: ImportReport, staged: int, *, dry_run: bool) -> None:
+    if dry_run:
+        _count_changes(connection, report, staged)
         return
-    raw = connection.connection.driver_connection
-    cursor = raw.cursor()
-    cursor.executemany(
-        f"INSERT INTO {STAGING} ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        ((c, d.isoformat(), str(a), cur, k, e, f) for c, d, a, cur, k, e, f in staged),
-    )
-    cursor.close()
+    report.updated = connection.execute(_UPDATE).rowcount
+    report.created = connection.execute(_INSERT).rowcount
+    report.unchanged = staged - report.created - report.updated
 
 
 _SAME = "t.date = s.date AND t.amount = s.amount AND t.currency = s.currency AND t.kind = s.kind"

@@ -15,9 +15,15 @@ class BadValue(ValueError):
     pass
 
 
+_CENT = Decimal("0.01")
+
+
 # Thousands separators ERPs and Excel write: space, no-break space, narrow no-break space.
 _SPACES = str.maketrans("", "", " \u00a0\u202f")
 _PLAIN_NUMBER = re.compile(r"^[+-]?\d+(?:\.\d+)?$")
+# The spellings nearly every row of an ERP export uses, parsed without the general rules:
+# 1234,50  1.234,50  -99,5  1234.50  1234
+_COMMON = re.compile(r"^(-?)(\d{1,3}(?:\.\d{3})+|\d+),(\d\d?)$|^(-?\d{1,16}(?:\.\d\d?)?)$")
 _GROUPED = re.compile(r"^\d{1,3}(?:X\d{3})+$")
 _DATE = re.compile(r"^(?:(\d{1,2})([-.])(\d{1,2})\2(\d{4})|(\d{4})-(\d{1,2})-(\d{1,2}))$")
 
@@ -37,6 +43,13 @@ def parse_amount(raw: str) -> Decimal:
     A lone separator followed by exactly three digits (1.234 or 1,234) could be a thousands
     separator or a decimal one; rather than guess with money, such a value is refused.
     """
+    common = _COMMON.match(raw)
+    if common:
+        if common.group(4):
+            return Decimal(common.group(4)).quantize(_CENT)
+        whole = common.group(2).replace(".", "")
+        if len(whole) < 17:
+            return Decimal(f"{common.group(1)}{whole}.{common.group(3)}").quantize(_CENT)
     text = raw.strip().translate(_SPACES)
     if not text:
         raise BadValue("amount is empty")

@@ -1,0 +1,160 @@
+"""Import 1,000,000 transactions from a Nordic-style CSV, next to a raw bulk load of the same rows.
+
+    .venv/bin/python bench/import_transactions.py                 # SQLite in a temp folder
+    DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test \
+        .venv/bin/python bench/import_transactions.py              # PostgreSQL
+
+The file is `;`-separated with decimal commas and dd-mm-yyyy dates, half the rows carrying a
+transaction_id. "import" is `run_import` + commit (decode, parse and check every row, stage,
+merge with the unique constraints); "raw" is COPY (PostgreSQL) or executemany (SQLite) of the
+already-parsed rows straight into the same table with the same indexes. The ratio is
+import time / raw time. On PostgreSQL it works in a schema of its own in the database
+`bench` (created if missing), so no other database is touched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import random
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import create_engine, insert, text  # noqa: E402
+
+from feedback import create_app  # noqa: E402
+from feedback.config import TestConfig, normalise_database_url  # noqa: E402
+from feedback.customers.imports import run_import  # noqa: E402
+from feedback.customers.models import Customer, CurrencyRate  # noqa: E402
+from feedback.extensions import db  # noqa: E402
+
+SCHEMA = "bench_import"
+CURRENCIES = ("DKK", "SEK", "NOK", "EUR")
+
+
+def _app(workdir: Path):
+    url = os.environ.get("DATABASE_URL")
+    options: dict = {}
+    if url:
+        url = normalise_database_url(url)
+        admin = create_engine(url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = 'bench'")):
+                conn.execute(text("CREATE DATABASE bench"))
+        admin.dispose()
+        url = urlunsplit(urlsplit(url)._replace(path="/bench"))
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
+            conn.execute(text(f"CREATE SCHEMA {SCHEMA}"))
+        engine.dispose()
+        options["connect_args"] = {"options": f"-c search_path={SCHEMA}"}
+    else:
+        url = f"sqlite:///{workdir / 'bench.sqlite3'}"
+    config = TestConfig(url)
+    config.SQLALCHEMY_ENGINE_OPTIONS = options
+    return create_app(config)
+
+
+def _csv(rows: int, customers: int, seed: int) -> tuple[bytes, list[tuple]]:
+    """The file's bytes and the same rows as parsed tuples (for the raw load)."""
+    rng = random.Random(seed)
+    start = date(2024, 1, 1)
+    out = io.StringIO()
+    out.write("customer_external_id;date;amount;currency;kind;transaction_id\r\n")
+    parsed = []
+    for n in range(rows):
+        customer = rng.randrange(customers) + 1
+        day = start + timedelta(days=rng.randrange(1000))
+        cents = int(rng.lognormvariate(10, 1.2))
+        kind = "credit" if n % 40 == 0 else "order"
+        currency = CURRENCIES[customer % 4]
+        amount = Decimal(cents) / 100
+        whole, fraction = divmod(cents, 100)
+        text_amount = f"{whole:,}".replace(",", ".") + f",{fraction:02d}"
+        tx_id = f"F{n}" if n % 2 else ""
+        out.write(f"C{customer};{day:%d-%m-%Y};{text_amount};{currency};{kind};{tx_id}\r\n")
+        signed = -amount if kind == "credit" else amount
+        parsed.append(
+            (customer, day, signed, currency, kind, tx_id or None, None if tx_id else f"h{n}")
+        )
+    return out.getvalue().encode("utf-8"), parsed
+
+
+def _raw_load(parsed: list[tuple]) -> float:
+    connection = db.session.connection()
+    columns = "customer_id, date, amount, currency, kind, external_id, fingerprint"
+    started = time.perf_counter()
+    raw = connection.connection.driver_connection
+    if connection.dialect.name == "postgresql":
+        with raw.cursor() as cursor, cursor.copy(f"COPY transactions ({columns}) FROM STDIN") as cp:
+            for row in parsed:
+                cp.write_row(row)
+    else:
+        cursor = raw.cursor()
+        cursor.executemany(
+            f"INSERT INTO transactions ({columns}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            ((c, d.isoformat(), str(a), cur, k, e, f) for c, d, a, cur, k, e, f in parsed),
+        )
+    db.session.commit()
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--customers", type=int, default=20_000)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as workdir:
+        app = _app(Path(workdir))
+        with app.app_context():
+            db.create_all()
+            backend = db.engine.dialect.name
+            db.session.execute(
+                insert(Customer),
+                [
+                    {"id": i, "external_id": f"C{i}", "name": f"Kunde {i} ApS", "language": "da"}
+                    for i in range(1, args.customers + 1)
+                ],
+            )
+            for code, rate in (("DKK", "0.134"), ("SEK", "0.087"), ("NOK", "0.085")):
+                db.session.add(CurrencyRate(currency=code, rate=Decimal(rate)))
+            db.session.commit()
+            data, parsed = _csv(args.rows, args.customers, args.seed)
+            print(f"{backend}: {args.rows:,} rows, {len(data) / 1e6:.1f} MB CSV, "
+                  f"{args.customers:,} customers")  # fmt: skip
+
+            started = time.perf_counter()
+            report = run_import("transactions", data, base_currency="EUR")
+            db.session.commit()
+            imported = time.perf_counter() - started
+            assert report.ok and report.created == args.rows, report.problem_lines()[:5]
+
+            started = time.perf_counter()
+            again = run_import("transactions", data, base_currency="EUR")
+            db.session.commit()
+            reimported = time.perf_counter() - started
+            assert again.created == 0 and again.unchanged == args.rows
+
+            db.session.execute(text("DELETE FROM transactions"))
+            db.session.commit()
+            raw = _raw_load(parsed)
+    rate = args.rows / imported
+    print(f"  import     {imported:7.2f} s  {rate:>10,.0f} rows/s")
+    print(f"  re-import  {reimported:7.2f} s  {args.rows / reimported:>10,.0f} rows/s (adds 0)")
+    print(f"  raw load   {raw:7.2f} s  {args.rows / raw:>10,.0f} rows/s "
+          f"({'COPY' if backend == 'postgresql' else 'executemany'})")  # fmt: skip
+    print(f"  ratio import/raw: {imported / raw:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
