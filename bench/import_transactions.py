@@ -33,7 +33,7 @@ from sqlalchemy import create_engine, insert, text  # noqa: E402
 from feedback import create_app  # noqa: E402
 from feedback.config import TestConfig, normalise_database_url  # noqa: E402
 from feedback.customers.imports import run_import  # noqa: E402
-from feedback.customers.models import Customer, CurrencyRate  # noqa: E402
+from feedback.customers.models import CurrencyRate, Customer  # noqa: E402
 from feedback.extensions import db  # noqa: E402
 
 SCHEMA = "bench_import"
