@@ -71,7 +71,7 @@ def _page(client, path) -> str:
 
 def _numbers(page: str) -> list[str]:
     """Customer numbers in the table, top to bottom."""
-    return re.findall(r'<td class="nowrap"><a href="/customers/[^"]+">([^<]+)</a>', page)
+    return re.findall(r'<td class="nowrap customer-number">([^<]+)</td>', page)
 
 
 # --- access --------------------------------------------------------------------------------
@@ -326,10 +326,11 @@ def test_detail_without_transactions_or_run(client, login_as, create_customer):
 def test_unknown_customer_is_a_404(client, login_as):
     login_as("agent")
     response = client.get("/customers/NOPE-1")
+    page = response.get_data(as_text=True)
     assert response.status_code == 404
-    assert "Page not found" in response.get_data(as_text=True) or "NOPE-1" in response.get_data(
-        as_text=True
-    )
+    assert "Page not found" in page and "no customer with number “NOPE-1”" in page
+    escaped = client.get("/customers/%3Cb%3Ex")
+    assert escaped.status_code == 404 and "“&lt;b&gt;x”" in escaped.get_data(as_text=True)
 
 
 # --- queries and chart directly ------------------------------------------------------------

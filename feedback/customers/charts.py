@@ -14,7 +14,16 @@ from markupsafe import Markup, escape
 from feedback.web import money
 
 WIDTH, HEIGHT = 1000, 280
-LEFT, RIGHT, TOP, BOTTOM = 70, 10, 14, 46  # room for the axis labels
+LEFT, RIGHT, TOP, BOTTOM = 70, 10, 26, 46  # room for the axis labels
+# Colours as presentation attributes, so the chart reads even where the CSS is missing.
+BAR, CREDIT, GRID, AXIS, INK, MUTED = (
+    "#1f4fa3",
+    "#b42318",
+    "#e3e7ed",
+    "#8a93a1",
+    "#1b2230",
+    "#556070",
+)
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
 
@@ -88,10 +97,10 @@ def monthly_bars(
     for tick in ticks:
         ty = y(tick)
         parts.append(
-            f'<line class="grid{" zero" if tick == 0 else ""}" x1="{LEFT}" x2="{WIDTH - RIGHT}" '
-            f'y1="{ty:.1f}" y2="{ty:.1f}"/>'
-            f'<text class="tick" x="{LEFT - 8}" y="{ty + 4:.1f}" text-anchor="end">'
-            f"{escape(compact(tick))}</text>"
+            f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{ty:.1f}" y2="{ty:.1f}" '
+            f'stroke="{GRID}"/>'
+            f'<text class="tick" x="{LEFT - 8}" y="{ty + 4:.1f}" text-anchor="end" '
+            f'fill="{MUTED}">{escape(compact(tick))}</text>'
         )
     for i, (start, amount) in enumerate(months):
         x = LEFT + i * slot + (slot - bar_w) / 2
@@ -102,21 +111,27 @@ def monthly_bars(
             label += " (month so far)"
         kind = "neg" if amount < 0 else "pos"
         top, bottom = sorted((y(float(amount)), zero))
+        # The year goes under each January, and under the first bar unless a January is close.
+        show_year = start.month == 1 or (i == 0 and start.month <= 10)
+        fill = CREDIT if amount < 0 else BAR
+        opacity = ' fill-opacity="0.5"' if running else ""
         parts.append(
             f'<g class="bar {kind}{" running" if running else ""}"><title>{escape(label)}</title>'
             f'<rect x="{x:.1f}" y="{top:.1f}" width="{bar_w:.1f}" '
-            f'height="{max(bottom - top, 0):.1f}"/>'
-            f'<text class="month" x="{centre:.1f}" y="{HEIGHT - BOTTOM + 17}" '
-            f'text-anchor="middle">{MONTHS[start.month - 1]}</text>'
+            f'height="{max(bottom - top, 0):.1f}" fill="{fill}"{opacity}/>'
+            f'<text class="month" x="{centre:.1f}" y="{HEIGHT - BOTTOM + 18}" '
+            f'text-anchor="middle" fill="{MUTED}">{MONTHS[start.month - 1]}</text>'
         )
-        if i == 0 or start.month == 1:
+        if show_year:
             parts.append(
-                f'<text class="year" x="{centre:.1f}" y="{HEIGHT - BOTTOM + 35}" '
-                f'text-anchor="middle">{start.year}</text>'
+                f'<text class="year" x="{centre:.1f}" y="{HEIGHT - BOTTOM + 37}" '
+                f'text-anchor="middle" fill="{INK}" font-weight="600">{start.year}</text>'
             )
         parts.append("</g>")
     parts.append(
-        f'<text class="unit" x="{LEFT - 8}" y="{HEIGHT - BOTTOM + 17}" text-anchor="end">'
+        f'<line class="zero" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{zero:.1f}" y2="{zero:.1f}" '
+        f'stroke="{AXIS}" stroke-width="1.5"/>'
+        f'<text class="unit" x="{LEFT - 8}" y="12" text-anchor="end" fill="{MUTED}">'
         f"{escape(currency)}</text></svg>"
     )
     return Markup("".join(parts))

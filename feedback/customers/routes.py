@@ -12,6 +12,7 @@ from feedback.customers import bp, charts, queries
 from feedback.customers.models import ABC_CLASSES, LANGUAGES, PROGRAMMES
 from feedback.customers.segments import latest_run
 from feedback.customers.services import current_segment, get_customer
+from feedback.errors import NotFound
 
 PER_PAGE = 50
 MAX_QUERY = 200
@@ -131,7 +132,13 @@ def list_customers():
 
 @bp.get("/customers/<path:external_id>")  # ERP numbers may hold a slash
 def customer_detail(external_id: str):
-    customer = get_customer(external_id)
+    try:
+        customer = get_customer(external_id)
+    except NotFound:
+        raise NotFound(
+            f"There is no customer with number “{external_id}”. Check the link, or search "
+            "for the customer in the list."
+        ) from None
     segment = current_segment(customer.id)
     currency = (
         segment.run.base_currency if segment else current_app.config["FEEDBACK_BASE_CURRENCY"]
