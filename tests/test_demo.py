@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from email_validator import validate_email
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from feedback.auth.models import Team, User
 from feedback.customers.models import (
@@ -261,3 +262,18 @@ def test_bad_input_is_refused_before_anything_is_written(seed, instance, args, m
     for model in (Customer, User, Team, CurrencyRate, Transaction, SegmentRun):
         assert _count(model) == 0
     assert not (instance / "demo-logins.txt").exists()
+
+
+def test_the_transactions_table_keeps_its_constraints(seed):
+    """PostgreSQL loads without indexes and foreign key and rebuilds them; they must be back."""
+    assert seed(*SMALL).exit_code == 0
+    existing = db.session.scalars(select(Transaction).limit(1)).one()
+    duplicate = dict(customer_id=existing.customer_id, external_id=existing.external_id)
+    orphan = dict(customer_id=existing.customer_id + 10_000, external_id="INV-0")
+    for values in (duplicate, orphan):
+        db.session.add(
+            Transaction(date=date.today(), amount=1, currency="EUR", kind="order", **values)
+        )
+        with pytest.raises(IntegrityError):
+            db.session.flush()
+        db.session.rollback()
