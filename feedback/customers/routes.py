@@ -24,6 +24,17 @@ def staff_only():
     return require_role("agent")
 
 
+def _whole_number(text: str) -> int | None:
+    """A positive whole number that fits a database integer, or None ('²', '-1', '1e3')."""
+    if not (text.isascii() and text.isdigit()) or len(text) > 9:
+        return None
+    return int(text)
+
+
+def _shown(value: str) -> str:
+    return f"“{value[:40]}{'…' if len(value) > 40 else ''}”"
+
+
 def parse_filters(args: MultiDict) -> tuple[queries.ListFilters, int, list[str]]:
     """Filters and page number from the query string; what cannot be used is dropped and named.
 
@@ -39,12 +50,12 @@ def parse_filters(args: MultiDict) -> tuple[queries.ListFilters, int, list[str]]
             if value not in filters.classes:
                 filters.classes.append(value)
         elif value:
-            ignored.append(f"class “{value}”")
+            ignored.append(f"class {_shown(value)}")
 
     def choice(name: str, allowed) -> str | None:
         value = (args.get(name) or "").strip().lower()
         if value and value not in allowed:
-            ignored.append(f"{name} “{value}”")
+            ignored.append(f"{name} {_shown(value)}")
             return None
         return value or None
 
@@ -53,14 +64,13 @@ def parse_filters(args: MultiDict) -> tuple[queries.ListFilters, int, list[str]]
     owner = (args.get("owner") or "").strip().lower()
     if owner == queries.NO_OWNER:
         filters.owner = queries.NO_OWNER
-    elif owner.isdigit() and int(owner) < 2**31:
-        filters.owner = int(owner)
+    elif _whole_number(owner) is not None:
+        filters.owner = _whole_number(owner)
     elif owner:
-        ignored.append(f"owner “{owner}”")
+        ignored.append(f"owner {_shown(owner)}")
     filters.sort = choice("sort", queries.SORTS) or "revenue"
     filters.direction = choice("dir", ("asc", "desc")) or queries.DEFAULT_DIRECTION[filters.sort]
-    page = args.get("page", "1").strip()
-    return filters, int(page) if page.isdigit() and len(page) < 10 else 1, ignored
+    return filters, _whole_number((args.get("page") or "1").strip()) or 1, ignored
 
 
 def _args(filters: queries.ListFilters) -> dict:
