@@ -97,6 +97,27 @@ class Config:
         self.FEEDBACK_SEND_BATCH = parse_int(
             env.get("FEEDBACK_SEND_BATCH"), 1000, "FEEDBACK_SEND_BATCH"
         )
+        # E-mail: "outbox" writes .eml files (default, demo, tests); "smtp"; "sendgrid".
+        self.FEEDBACK_MAIL_BACKEND = env.get("FEEDBACK_MAIL_BACKEND", "outbox").strip().lower()
+        if self.FEEDBACK_MAIL_BACKEND not in ("outbox", "smtp", "sendgrid"):
+            raise ConfigError("FEEDBACK_MAIL_BACKEND must be outbox, smtp or sendgrid")
+        self.FEEDBACK_MAIL_FROM = env.get(
+            "FEEDBACK_MAIL_FROM", f"{self.FEEDBACK_COMPANY_NAME} <no-reply@feedbackloop.test>"
+        )
+        self.FEEDBACK_OUTBOX_DIR = env.get("FEEDBACK_OUTBOX_DIR") or str(INSTANCE_DIR / "outbox")
+        self.FEEDBACK_SMTP_HOST = env.get("FEEDBACK_SMTP_HOST", "localhost")
+        self.FEEDBACK_SMTP_PORT = parse_int(
+            env.get("FEEDBACK_SMTP_PORT"), 587, "FEEDBACK_SMTP_PORT"
+        )
+        self.FEEDBACK_SMTP_USERNAME = env.get("FEEDBACK_SMTP_USERNAME") or None
+        self.FEEDBACK_SMTP_PASSWORD = env.get("FEEDBACK_SMTP_PASSWORD") or None
+        self.FEEDBACK_SMTP_STARTTLS = parse_bool(env.get("FEEDBACK_SMTP_STARTTLS"), True)
+        self.FEEDBACK_SENDGRID_API_KEY = env.get("FEEDBACK_SENDGRID_API_KEY") or None
+        self.FEEDBACK_SENDGRID_HOST = env.get(
+            "FEEDBACK_SENDGRID_HOST", "https://api.sendgrid.com"
+        ).rstrip("/")
+        # SendGrid's signed event webhook: its public key (base64 DER / PEM body).
+        self.FEEDBACK_SENDGRID_WEBHOOK_KEY = env.get("FEEDBACK_SENDGRID_WEBHOOK_KEY") or None
         # "auto": the web process runs the jobs itself when there is no Redis; "off": never.
         self.FEEDBACK_SCHEDULER = env.get("FEEDBACK_SCHEDULER", "auto").strip().lower()
         if self.FEEDBACK_SCHEDULER not in ("auto", "off"):

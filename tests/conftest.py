@@ -83,9 +83,17 @@ def _test_config(url: str) -> TestConfig:
 
 
 @pytest.fixture(scope="session")
-def app(database_url):
+def outbox_dir(tmp_path_factory):
+    """Where the outbox backend writes .eml files during the session."""
+    return tmp_path_factory.mktemp("outbox")
+
+
+@pytest.fixture(scope="session")
+def app(database_url, outbox_dir):
     _create_schema(database_url)
-    application = create_app(_test_config(database_url))
+    config = _test_config(database_url)
+    config.FEEDBACK_OUTBOX_DIR = str(outbox_dir)
+    application = create_app(config)
     with application.app_context():
         db.create_all()
     yield application
@@ -95,11 +103,12 @@ def app(database_url):
 
 
 @pytest.fixture(scope="session")
-def make_app(database_url):
+def make_app(database_url, outbox_dir):
     """Build another app on the same database with config overrides (e.g. thresholds)."""
 
     def factory(**overrides):
         config = _test_config(database_url)
+        config.FEEDBACK_OUTBOX_DIR = str(outbox_dir)
         for key, value in overrides.items():
             setattr(config, key, value)
         return create_app(config)

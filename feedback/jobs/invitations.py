@@ -31,26 +31,39 @@ class SendReport:
 
 
 def make_renderer(config) -> Callable:
-    """Render a dispatch.Recipient into an OutgoingMessage with the pinned template version."""
-    from feedback.delivery.render import render_invitation
+    """Render a dispatch.Recipient into an OutgoingMessage with the pinned template version.
+
+    The words are rendered once per (version, language, reminder, named greeting) and shared
+    by every recipient of that kind; only the token and names are filled in per message."""
+    from feedback.delivery.render import invitation_content, invitation_message
 
     company, base_url = config["FEEDBACK_COMPANY_NAME"], config["FEEDBACK_BASE_URL"]
 
-    @lru_cache(maxsize=64)
-    def template(version_id: int) -> SurveyTemplate:
-        return SurveyTemplate.from_content(db.session.get(TemplateVersion, version_id).content)
-
-    def render(recipient: dispatch.Recipient):
-        return render_invitation(
-            template(recipient.template_version_id),
-            language=recipient.language,
-            token=recipient.token,
-            contact_name=recipient.contact_name,
-            customer_name=recipient.customer_name,
+    @lru_cache(maxsize=256)
+    def content(version_id: int, language: str, reminder: bool, named: bool):
+        template = SurveyTemplate.from_content(db.session.get(TemplateVersion, version_id).content)
+        return invitation_content(
+            template,
+            language=language,
             company=company,
             base_url=base_url,
-            reminder=recipient.reminder,
+            reminder=reminder,
+            named=named,
+        )
+
+    def render(recipient: dispatch.Recipient):
+        name = (recipient.contact_name or "").strip()
+        shared = content(
+            recipient.template_version_id, recipient.language, recipient.reminder, bool(name)
+        )
+        return invitation_message(
+            shared,
             invitation_id=recipient.invitation_id,
+            token=recipient.token,
+            email=recipient.email,
+            contact_name=name,
+            customer_name=recipient.customer_name,
+            base_url=base_url,
         )
 
     return render

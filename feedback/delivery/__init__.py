@@ -1,0 +1,1 @@
+"""E-mail delivery: rendering invitations, backends (outbox, SMTP, SendGrid), delivery events."""
