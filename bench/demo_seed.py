@@ -66,7 +66,6 @@ def bench_app(schema: str, *, fresh: bool, workdir: Path):
             "SECRET_KEY": "bench-only",
         }
     )
-    app.instance_path = str(workdir)  # the logins file lands here, not in the checkout
     with app.app_context():
         db.create_all()
     return app
@@ -78,12 +77,15 @@ def describe(app) -> str:
 
 
 def seed(app, customers: int, years: int, seed_value: int):
+    """Run the demo seed as the CLI does (one commit); phases include the commit."""
     from feedback.demo.seed import seed_demo
 
     with app.app_context():
-        return seed_demo(
-            app.config, app.instance_path, customers=customers, years=years, seed=seed_value
-        )
+        started = time.perf_counter()
+        result = seed_demo(app.config, customers=customers, years=years, seed=seed_value)
+        db.session.commit()
+        result.lap("commit", started)
+        return result
 
 
 def main() -> None:

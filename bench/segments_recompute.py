@@ -41,7 +41,8 @@ def main() -> None:
         print(f"seeding {args.customers:,} customers (found {present:,}) ...", flush=True)
         app = bench_app("segments_bench", fresh=True, workdir=workdir)
         result = seed(app, args.customers, 3, 42)
-        print(f"  seeded in {result.seconds:.0f} s: {result.phases}", flush=True)
+        phases = ", ".join(f"{name} {spent:.1f} s" for name, spent in result.phases.items())
+        print(f"  seeded in {sum(result.phases.values()):.0f} s ({phases})", flush=True)
 
     with app.app_context():
         transactions = db.session.scalar(select(func.count()).select_from(Transaction))

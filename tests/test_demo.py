@@ -25,7 +25,7 @@ from feedback.customers.models import (
 )
 from feedback.customers.segments import window_start
 from feedback.demo.models import DemoProfile
-from feedback.demo.seed import months_before, plan_customers
+from feedback.demo.seed import demo_rates, months_before, plan_customers
 from feedback.extensions import db
 
 SMALL = ["--customers", "80", "--years", "2"]
@@ -277,3 +277,14 @@ def test_the_transactions_table_keeps_its_constraints(seed):
         with pytest.raises(IntegrityError):
             db.session.flush()
         db.session.rollback()
+
+
+def test_rates_are_crossed_into_another_base_currency():
+    rates, notes = demo_rates("DKK")
+    assert rates == {
+        "EUR": Decimal("7.46268657"),
+        "SEK": Decimal("0.64925373"),
+        "NOK": Decimal("0.63432836"),
+    }
+    assert not notes
+    assert demo_rates("USD")[1] == ["base currency USD is unknown here: stored the EUR rates"]

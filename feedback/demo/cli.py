@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import click
 from flask import current_app
 from flask.cli import AppGroup
@@ -13,6 +15,7 @@ from feedback.demo.seed import (
     existing_customers,
     logins_path,
     seed_demo,
+    write_logins,
 )
 from feedback.errors import DomainError
 from feedback.extensions import db
@@ -42,23 +45,21 @@ def seed_command(customers, years, seed, if_empty):
             "database: point DATABASE_URL at an empty one (then `feedback db upgrade`), "
             "or use --if-empty to skip."
         )
+    started = time.perf_counter()
     try:
-        result = seed_demo(
-            current_app.config,
-            current_app.instance_path,
-            customers=customers,
-            years=years,
-            seed=seed,
-        )
-    except Exception:
+        result = seed_demo(current_app.config, customers=customers, years=years, seed=seed)
+        db.session.commit()
+    except DomainError as exc:
         db.session.rollback()
-        raise
+        raise click.ClickException(str(exc)) from None
+    write_logins(path, result.logins)
     click.echo(
         f"Seeded {result.customers:,} customers, {result.contacts:,} contacts and "
-        f"{result.transactions:,} transactions in {result.seconds:.1f} s (seed {seed})."
+        f"{result.transactions:,} transactions in {time.perf_counter() - started:.1f} s "
+        f"(seed {seed})."
     )
     for note in result.notes:
         click.echo(f"Note: {note}")
-    click.echo(f"Logins (also in {result.logins_path}, readable only by you):")
+    click.echo(f"Logins (also in {path}, readable only by you):")
     for email, role, password in result.logins:
         click.echo(f"  {email:<40} {role:<8} {password}")
