@@ -73,6 +73,7 @@ def _register_blueprints(app) -> None:
     from feedback.auth import bp as auth_bp
     from feedback.customers import bp as customers_bp
     from feedback.health import bp as health_bp
+    from feedback.responses.routes import bp as public_bp
     from feedback.surveys.routes import bp as surveys_bp
 
     app.register_blueprint(health_bp)
@@ -80,3 +81,4 @@ def _register_blueprints(app) -> None:
     app.register_blueprint(admin_bp)
     app.register_blueprint(surveys_bp)
     app.register_blueprint(customers_bp)
+    app.register_blueprint(public_bp)

@@ -1,0 +1,214 @@
+"""Recording a customer's answers: exactly one response per invitation, however many
+submissions arrive and however simultaneously.
+
+The first submission inserts the response (INSERT ... ON CONFLICT DO NOTHING on the unique
+invitation_id); every later one, until the wave closes, updates it. Answers per question are
+upserted the same way, so a repeated or concurrent submission never duplicates anything.
+Plain functions: the public pages and the tests call them directly.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+
+from feedback.dbtypes import utcnow
+from feedback.errors import DomainError, NotFound
+from feedback.extensions import db
+from feedback.responses.models import Answer, Response
+from feedback.surveys.models import Invitation, InvitationEvent, TemplateVersion, Wave
+from feedback.surveys.templates import SurveyTemplate
+
+MAX_COMMENT = 5000
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
+
+
+class SurveyClosed(DomainError):
+    """The wave has closed; the answer can no longer be given or changed."""
+
+
+class BadAnswer(DomainError):
+    """A submitted value the survey cannot take (400)."""
+
+
+@dataclass
+class OpenSurvey:
+    invitation: Invitation
+    wave: Wave
+    template: SurveyTemplate
+    response: Response | None
+
+    @property
+    def language(self) -> str:
+        return self.invitation.language
+
+    def answers(self) -> dict[str, int]:
+        if self.response is None:
+            return {}
+        return {a.question_key: a.score for a in self.response.answers}
+
+
+def find_invitation(token: str) -> Invitation:
+    if not _TOKEN.match(token or ""):
+        raise NotFound("no survey behind this link")
+    invitation = db.session.scalar(select(Invitation).where(Invitation.token == token))
+    if invitation is None:
+        raise NotFound("no survey behind this link")
+    return invitation
+
+
+def open_survey(token: str, *, now: datetime | None = None, for_answering: bool = False):
+    """The invitation, its wave, pinned template and current response.
+
+    Reading a closed survey is allowed (to show it was closed); answering it is not."""
+    invitation = find_invitation(token)
+    wave = invitation.wave
+    if for_answering and is_closed(wave, now or utcnow()):
+        raise SurveyClosed("this survey has closed")
+    version = db.session.get(TemplateVersion, wave.template_version_id)
+    response = db.session.scalar(select(Response).where(Response.invitation_id == invitation.id))
+    return OpenSurvey(invitation, wave, SurveyTemplate.from_content(version.content), response)
+
+
+def is_closed(wave: Wave, now: datetime) -> bool:
+    return wave.status == "closed" or (wave.closes_at is not None and wave.closes_at <= now)
+
+
+def parse_scores(template: SurveyTemplate, raw: dict[str, str]) -> dict[str, int]:
+    """Form values -> {question key: score}; every value checked against its question's scale."""
+    scores = {}
+    for key, value in raw.items():
+        question = next((q for q in template.questions if q.key == key), None)
+        if question is None or question.scale is None:
+            raise BadAnswer(f"the survey has no scored question {key!r}")
+        low, high = question.scale
+        text = (value or "").strip()
+        if not text:
+            continue
+        if not re.fullmatch(r"-?\d{1,3}", text):
+            raise BadAnswer(f"the score must be a whole number from {low} to {high}")
+        number = int(text)
+        if not low <= number <= high:
+            raise BadAnswer(f"the score must be a whole number from {low} to {high}")
+        scores[key] = number
+    return scores
+
+
+def clean_comment(raw: str | None) -> str | None:
+    if raw is None:
+        return None
+    text = raw.replace("\r\n", "\n").strip()
+    if "\x00" in text or "\ufffd" in text:
+        raise BadAnswer("the comment contains characters that could not be read")
+    if len(text) > MAX_COMMENT:
+        raise BadAnswer(f"the comment is longer than {MAX_COMMENT} characters")
+    return text
+
+
+def save_answers(
+    token: str,
+    *,
+    scores: dict[str, str],
+    comment: str | None = None,
+    now: datetime | None = None,
+) -> Response:
+    """Record (or change) answers. `comment=None` leaves a stored comment as it is."""
+    now = now or utcnow()
+    survey = open_survey(token, now=now, for_answering=True)
+    template, invitation = survey.template, survey.invitation
+    parsed = parse_scores(template, scores)
+    comment = clean_comment(comment)
+    if not parsed and comment is None:
+        raise BadAnswer("nothing to save: choose a score or write a comment")
+    response_id = _ensure_response(invitation, survey.wave, now)
+    if parsed:
+        _upsert_answers(response_id, parsed)
+    answers = dict(
+        db.session.execute(
+            select(Answer.question_key, Answer.score).where(Answer.response_id == response_id)
+        ).all()
+    )
+    values = {
+        "score": answers.get(template.primary.key),
+        "csi": template.csi_index(answers),
+        "updated_at": now,
+    }
+    if comment is not None:
+        values["comment"] = comment
+    db.session.execute(update(Response).where(Response.id == response_id).values(**values))
+    _mark_answered(invitation.id, now)
+    db.session.flush()
+    db.session.expire_all()
+    return db.session.get(Response, response_id)
+
+
+def _ensure_response(invitation: Invitation, wave: Wave, now: datetime) -> int:
+    table = Response.__table__
+    db.session.execute(
+        _insert(table)
+        .values(
+            invitation_id=invitation.id,
+            wave_id=wave.id,
+            customer_id=invitation.customer_id,
+            template_version_id=wave.template_version_id,
+            comment="",
+            language=invitation.language,
+            answered_at=now,
+            updated_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["invitation_id"])
+    )
+    return db.session.scalar(select(table.c.id).where(table.c.invitation_id == invitation.id))
+
+
+def _upsert_answers(response_id: int, scores: dict[str, int]) -> None:
+    statement = _insert(Answer.__table__).values(
+        [{"response_id": response_id, "question_key": k, "score": v} for k, v in scores.items()]
+    )
+    db.session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["response_id", "question_key"],
+            set_={"score": statement.excluded.score},
+        )
+    )
+
+
+def _mark_answered(invitation_id: int, now: datetime) -> None:
+    first = db.session.execute(
+        update(Invitation)
+        .where(Invitation.id == invitation_id, Invitation.answered_at.is_(None))
+        .values(state="answered", answered_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if first:
+        db.session.add(InvitationEvent(invitation_id=invitation_id, kind="answered", at=now))
+
+
+def unsubscribe(token: str, *, now: datetime | None = None) -> bool:
+    """Opt the invitation's contact out of all surveys; False if it already was."""
+    from feedback.customers.models import Contact
+
+    now = now or utcnow()
+    invitation = find_invitation(token)
+    changed = db.session.execute(
+        update(Contact)
+        .where(Contact.id == invitation.contact_id, Contact.status != "opted_out")
+        .values(status="opted_out", updated_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if changed:
+        db.session.add(InvitationEvent(invitation_id=invitation.id, kind="unsubscribed", at=now))
+    db.session.flush()
+    return bool(changed)
+
+
+def _insert(table):
+    """INSERT with ON CONFLICT for the dialect in use (SQLite and PostgreSQL both have it)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table)
