@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from feedback.customers.models import Contact
-from feedback.delivery.backends.outbox import OutboxBackend
 from feedback.dbtypes import utcnow
+from feedback.delivery.backends.outbox import OutboxBackend
 from feedback.extensions import db
 from feedback.jobs.invitations import send_due_invitations
 from feedback.responses.models import Response
