@@ -7,6 +7,7 @@ customer by customer chunk, so 100,000 customers with ten million transactions l
 
 from __future__ import annotations
 
+import calendar
 import os
 import secrets
 import time
@@ -98,13 +99,7 @@ def logins_path(instance_path: str) -> Path:
 def months_before(day: date, months: int) -> date:
     """The same day `months` calendar months earlier (clamped to the month's last day)."""
     year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
-    month += 1
-    for dom in range(day.day, 27, -1):
-        try:
-            return date(year, month, dom)
-        except ValueError:
-            continue
-    return date(year, month, min(day.day, 28))
+    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
 
 
 # Customers -----------------------------------------------------------------------------
@@ -289,11 +284,14 @@ def bare_transactions_table() -> Iterator[None]:
             {"relation": table.name, "name": table.name},
         )
     )
-    constraints = [
-        c
-        for c in table.constraints
-        if isinstance(c, ForeignKeyConstraint | UniqueConstraint) and c.name in present
-    ]
+    constraints = sorted(  # unique constraints first, the foreign key last
+        (
+            c
+            for c in table.constraints
+            if isinstance(c, ForeignKeyConstraint | UniqueConstraint) and c.name in present
+        ),
+        key=lambda c: (isinstance(c, ForeignKeyConstraint), c.name),
+    )
     indexes = [i for i in table.indexes if i.name in present]
     for constraint in constraints:
         db.session.execute(DropConstraint(constraint))
@@ -303,7 +301,7 @@ def bare_transactions_table() -> Iterator[None]:
     db.session.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
     for index in indexes:
         db.session.execute(CreateIndex(index))
-    for constraint in reversed(constraints):  # unique ones first, the foreign key last
+    for constraint in constraints:
         db.session.execute(AddConstraint(constraint))
 
 
