@@ -72,6 +72,7 @@ def _register_blueprints(app) -> None:
     from feedback.admin import bp as admin_bp
     from feedback.auth import bp as auth_bp
     from feedback.customers import bp as customers_bp
+    from feedback.delivery.routes import bp as webhooks_bp
     from feedback.health import bp as health_bp
     from feedback.responses.routes import bp as public_bp
     from feedback.surveys.routes import bp as surveys_bp
@@ -82,3 +83,4 @@ def _register_blueprints(app) -> None:
     app.register_blueprint(surveys_bp)
     app.register_blueprint(customers_bp)
     app.register_blueprint(public_bp)
+    app.register_blueprint(webhooks_bp)
