@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
 import random
 import sys
 import tempfile
@@ -24,44 +23,18 @@ import time
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, insert, text  # noqa: E402
+from demo_seed import bench_app  # noqa: E402
+from sqlalchemy import insert, text  # noqa: E402
 
-from feedback import create_app  # noqa: E402
-from feedback.config import TestConfig, normalise_database_url  # noqa: E402
 from feedback.customers.imports import run_import  # noqa: E402
 from feedback.customers.models import CurrencyRate, Customer  # noqa: E402
 from feedback.extensions import db  # noqa: E402
 
 SCHEMA = "bench_import"
 CURRENCIES = ("DKK", "SEK", "NOK", "EUR")
-
-
-def _app(workdir: Path):
-    url = os.environ.get("DATABASE_URL")
-    options: dict = {}
-    if url:
-        url = normalise_database_url(url)
-        admin = create_engine(url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = 'bench'")):
-                conn.execute(text("CREATE DATABASE bench"))
-        admin.dispose()
-        url = urlunsplit(urlsplit(url)._replace(path="/bench"))
-        engine = create_engine(url)
-        with engine.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-            conn.execute(text(f"CREATE SCHEMA {SCHEMA}"))
-        engine.dispose()
-        options["connect_args"] = {"options": f"-c search_path={SCHEMA}"}
-    else:
-        url = f"sqlite:///{workdir / 'bench.sqlite3'}"
-    config = TestConfig(url)
-    config.SQLALCHEMY_ENGINE_OPTIONS = options
-    return create_app(config)
 
 
 def _csv(rows: int, customers: int, seed: int) -> tuple[bytes, list[tuple]]:
@@ -115,9 +88,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as workdir:
-        app = _app(Path(workdir))
+        app = bench_app(SCHEMA, fresh=True, workdir=Path(workdir))
         with app.app_context():
-            db.create_all()
             backend = db.engine.dialect.name
             db.session.execute(
                 insert(Customer),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, insert, select, update
 
 from feedback.auth.models import User
 from feedback.customers.imports.report import ImportReport
@@ -51,3 +51,25 @@ def user_ids_by_email() -> dict[str, int]:
 
 def known_currencies(base_currency: str) -> set[str]:
     return {base_currency, *db.session.scalars(select(CurrencyRate.currency))}
+
+
+def write_changes(
+    table, key_column, new: list[dict], changed: list[dict], fields: tuple[str, ...], *,
+    total: int, report: ImportReport, dry_run: bool,
+) -> None:  # fmt: skip
+    """Count, then (unless a dry run) bulk-insert `new` and bulk-update `changed`.
+
+    `changed` rows carry the key as `b_key` and each field (and updated_at) as `b_<field>`."""
+    report.created, report.updated = len(new), len(changed)
+    report.unchanged = total - len(new) - len(changed)
+    if dry_run:
+        return
+    if new:
+        db.session.execute(insert(table), new)
+    if changed:
+        db.session.execute(
+            update(table)
+            .where(key_column == bindparam("b_key"))
+            .values({f: bindparam(f"b_{f}") for f in (*fields, "updated_at")}),
+            changed,
+        )

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import select
 
-from feedback.customers.imports.common import cell, well_formed
+from feedback.customers.imports.common import cell, well_formed, write_changes
 from feedback.customers.imports.report import ImportReport
 from feedback.customers.imports.values import BadValue, parse_email, parse_language
 from feedback.customers.models import Contact, Customer
@@ -86,23 +86,10 @@ def _write(rows: list[tuple], report: ImportReport, *, dry_run: bool) -> None:
         wanted_language = language or stored.language
         if (wanted_name, wanted_language) != (stored.name, stored.language):
             changed.append({
-                "b_id": stored.id, "b_name": wanted_name, "b_language": wanted_language,
+                "b_key": stored.id, "b_name": wanted_name, "b_language": wanted_language,
                 "b_updated_at": now,
             })  # fmt: skip
-    report.created, report.updated = len(new), len(changed)
-    report.unchanged = len(rows) - len(new) - len(changed)
-    if dry_run:
-        return
-    if new:
-        db.session.execute(insert(table), new)
-    if changed:
-        db.session.execute(
-            update(table)
-            .where(table.c.id == bindparam("b_id"))
-            .values(
-                name=bindparam("b_name"),
-                language=bindparam("b_language"),
-                updated_at=bindparam("b_updated_at"),
-            ),
-            changed,
-        )
+    write_changes(
+        table, table.c.id, new, changed, ("name", "language"),
+        total=len(rows), report=report, dry_run=dry_run,
+    )  # fmt: skip

@@ -5,9 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import select
 
-from feedback.customers.imports.common import cell, user_ids_by_email, well_formed
+from feedback.customers.imports.common import (
+    cell,
+    user_ids_by_email,
+    well_formed,
+    write_changes,
+)
 from feedback.customers.imports.report import ImportReport
 from feedback.customers.imports.values import (
     BadValue,
@@ -115,16 +120,7 @@ def _write(rows: list[_Row], report: ImportReport, *, dry_run: bool) -> None:
                 {"b_key": row.external_id, "b_updated_at": now}
                 | {f"b_{f}": v for f, v in wanted.items()}
             )
-    report.created, report.updated = len(new), len(changed)
-    report.unchanged = len(rows) - len(new) - len(changed)
-    if dry_run:
-        return
-    if new:
-        db.session.execute(insert(table), new)
-    if changed:
-        db.session.execute(
-            update(table)
-            .where(table.c.external_id == bindparam("b_key"))
-            .values({f: bindparam(f"b_{f}") for f in (*_FIELDS, "updated_at")}),
-            changed,
-        )
+    write_changes(
+        table, table.c.external_id, new, changed, _FIELDS,
+        total=len(rows), report=report, dry_run=dry_run,
+    )  # fmt: skip
