@@ -133,3 +133,11 @@ def test_customer_text_is_escaped_on_survey_pages(client, login_as, contacts):
     page = client.get("/surveys").get_data(as_text=True)
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_surveys_link_in_the_menu_for_managers_only(client, login_as):
+    login_as("agent")
+    assert 'href="/surveys"' not in client.get("/customers").get_data(as_text=True)
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/customers")})
+    login_as("manager")
+    assert 'href="/surveys"' in client.get("/customers").get_data(as_text=True)
