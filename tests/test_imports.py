@@ -8,7 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from feedback.customers.imports import run_import
 from feedback.customers.imports.values import BadValue, parse_amount, parse_date
@@ -366,3 +366,45 @@ def test_header_only_file_is_fine_and_unknown_columns_are_named():
     report = _import("customers", "external_id;name;colour\n")
     assert report.ok and report.rows == 0
     assert report.ignored_columns == ["colour"]
+
+
+# large files: merged in chunks while later rows are checked -----------------------------
+
+
+@pytest.fixture
+def small_chunks(monkeypatch):
+    from feedback.customers.imports import merge
+
+    monkeypatch.setattr(merge, "CHUNK_ROWS", 3)
+    monkeypatch.setattr(merge, "LARGE_IMPORT_ROWS", 3)
+
+
+def _foreign_keys() -> int:
+    if db.engine.dialect.name != "postgresql":
+        return 1
+    return db.session.scalar(
+        text(
+            "SELECT count(*) FROM pg_constraint "
+            "WHERE conrelid = 'transactions'::regclass AND contype = 'f'"
+        )
+    )
+
+
+def test_chunked_merge_is_still_all_or_nothing_and_idempotent(two_customers, small_chunks):
+    header = "customer_external_id;date;amount;currency;kind;transaction_id\n"
+    rows = [f"C{1 + n % 2};0{1 + n % 9}-03-2026;{n},00;DKK;order;{'T' + str(n) if n % 3 else ''}\n"
+            for n in range(1, 11)]  # fmt: skip
+    rows.append("C1;01-03-2026;1,00;DKK;order;\n" * 2)  # two identical orders, one chunk apart
+    data = header + "".join(rows)
+    report = _import("transactions", data)
+    assert report.ok and (report.rows, report.created) == (12, 12), report.problem_lines()
+    assert _count(Transaction) == 12 and _foreign_keys() == 1
+    again = _import("transactions", data)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 12)
+    corrected = _import("transactions", data.replace(";7,00;", ";70,00;"))
+    assert (corrected.created, corrected.updated) == (0, 1)
+    dry = _import("transactions", data + "C2;02-04-2026;5,00;DKK;order;NEW\n", dry_run=True)
+    assert (dry.created, dry.updated, dry.unchanged) == (1, 1, 11)  # T7 back to 7,00
+    bad = _import("transactions", data + "C2;02-04-2026;5,00;DKK;order;NEW\n" + "C9;x;y;z;w;\n")
+    assert not bad.ok and bad.problem_lines()[0].startswith("line 15, column customer_external_id")
+    assert _count(Transaction) == 12 and _foreign_keys() == 1

@@ -17,8 +17,12 @@ def well_formed(
 ) -> Iterator[tuple[int, list[str]]]:
     """Rows whose field count matches the header; others become problems."""
     width = index["__width__"]
+    count = 0
     for line, row in rows:
-        report.rows += 1
+        count += 1
+        if len(row) == width:
+            yield line, row
+            continue
         if len(row) < width:
             # Excel drops trailing empty cells; missing required values are caught per column.
             row = row + [""] * (width - len(row))
@@ -33,6 +37,7 @@ def well_formed(
                 continue
             row = row[:width]
         yield line, row
+    report.rows += count
 
 
 def cell(row: list[str], index: dict[str, int], name: str) -> str:

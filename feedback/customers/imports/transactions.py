@@ -9,8 +9,7 @@ running at once cannot double a row either):
   orders on one day in one file are two rows (occurrences 1 and 2); importing that file again,
   or an export that overlaps it, matches both and adds neither.
 
-Rows are checked in Python, bulk-loaded into a temporary staging table (COPY on PostgreSQL,
-executemany on SQLite), then merged with two set-based statements.
+Rows are checked here and handed to merge.Merger, which loads and merges them in chunks.
 """
 
 from __future__ import annotations
@@ -20,9 +19,8 @@ from collections.abc import Iterable
 from decimal import Decimal
 from functools import lru_cache
 
-from sqlalchemy import text
-
 from feedback.customers.imports.common import customer_ids, known_currencies, well_formed
+from feedback.customers.imports.merge import Merger
 from feedback.customers.imports.report import ImportReport
 from feedback.customers.imports.values import (
     BadValue,
@@ -35,28 +33,21 @@ from feedback.extensions import db
 
 REQUIRED = ("customer_external_id", "date", "amount", "currency")
 OPTIONAL = ("kind", "transaction_id")
-STAGING = "import_transactions"
-_COLUMNS = "customer_id, date, amount, currency, kind, external_id, fingerprint"
 
 # Dates and currencies repeat across a million rows; parse each spelling once.
-_date = lru_cache(maxsize=8192)(parse_date)
+_date = lru_cache(maxsize=8192)(lambda raw: (day := parse_date(raw), day.isoformat()))
 _kind = lru_cache(maxsize=64)(parse_kind)
 
 
 def import_rows(rows: Iterable, index: dict, report: ImportReport, *, base_currency, dry_run):
-    connection = db.session.connection()
     lookups = customer_ids(), known_currencies(base_currency)
-    stager = _Stager(connection)
+    merger = Merger(db.session.connection(), report, dry_run=dry_run)
+    clean = False
     try:
-        # Rows stream into the staging table while later ones are still being checked, so
-        # PostgreSQL ingests on its own core meanwhile; a bad row anywhere stops the merge.
-        _check(rows, index, report, *lookups, stage=stager.add)
-        stager.finish()
-        if report.ok:
-            _merge(connection, report, stager.count, dry_run=dry_run)
+        _check(rows, index, report, *lookups, stage=merger.add)
+        clean = report.ok
     finally:
-        stager.finish()
-        connection.execute(text(f"DROP TABLE IF EXISTS {STAGING}"))
+        merger.finish(keep=clean)
 
 
 def _check(rows, index, report, customers, currencies, *, stage) -> None:
@@ -80,7 +71,7 @@ def _check(rows, index, report, customers, currencies, *, stage) -> None:
                 else "customer is empty",
             )
         try:
-            day = _date(row[i_date])
+            day, day_text = _date(row[i_date])
         except BadValue as exc:
             bad = True
             problem(line, "date", str(exc))
@@ -130,108 +121,10 @@ def _check(rows, index, report, customers, currencies, *, stage) -> None:
         identity = (customer_id, day, amount, currency, kind)
         occurrence = occurrences[identity] = occurrences.get(identity, 0) + 1
         stage((customer_id, day, amount, currency, kind, None, _fingerprint(
-            external_customer, day.isoformat(), amount, currency, kind, occurrence
+            external_customer, day_text, amount, currency, kind, occurrence
         )))  # fmt: skip
 
 
 def _fingerprint(customer: str, day: str, amount: Decimal, currency, kind, occurrence) -> str:
     content = f"{customer}\x1f{day}\x1f{amount}\x1f{currency}\x1f{kind}\x1f{occurrence}"
     return hashlib.sha1(content.encode()).hexdigest()
-
-
-class _Stager:
-    """A temporary table fed row by row: COPY on PostgreSQL, batched executemany on SQLite."""
-
-    BATCH = 20_000
-
-    def __init__(self, connection) -> None:
-        connection.execute(text(f"DROP TABLE IF EXISTS {STAGING}"))
-        connection.execute(
-            text(
-                f"CREATE TEMPORARY TABLE {STAGING} (customer_id INTEGER NOT NULL, "
-                "date DATE NOT NULL, amount NUMERIC(18, 2) NOT NULL, currency VARCHAR(3) NOT NULL,"
-                " kind VARCHAR(6) NOT NULL, external_id VARCHAR(100), fingerprint VARCHAR(40))"
-            )
-        )
-        self.count = 0
-        self._raw = connection.connection.driver_connection
-        self._postgres = connection.dialect.name == "postgresql"
-        self._batch: list[tuple] = []
-        self._copy_context = self._copy = None
-        if self._postgres:
-            self._cursor = self._raw.cursor()
-            self._copy_context = self._cursor.copy(f"COPY {STAGING} ({_COLUMNS}) FROM STDIN")
-            self._copy = self._copy_context.__enter__()
-
-    def add(self, row: tuple) -> None:
-        self.count += 1
-        if self._copy is not None:
-            self._copy.write_row(row)
-            return
-        self._batch.append(row)
-        if len(self._batch) >= self.BATCH:
-            self._flush()
-
-    def _flush(self) -> None:
-        if self._batch:
-            self._raw.executemany(
-                f"INSERT INTO {STAGING} ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(c, d.isoformat(), str(a), cur, k, e, f) for c, d, a, cur, k, e, f in self._batch],
-            )
-            self._batch = []
-
-    def finish(self) -> None:
-        """Complete the load (idempotent)."""
-        if self._copy_context is not None:
-            context, self._copy_context, self._copy = self._copy_context, None, None
-            context.__exit__(None, None, None)
-            self._cursor.close()
-        elif not self._postgres:
-            self._flush()
-
-
-def _merge(connection, report: ImportReport, staged: int, *, dry_run: bool) -> None:
-    if dry_run:
-        _count_changes(connection, report, staged)
-        return
-    report.updated = connection.execute(_UPDATE).rowcount
-    report.created = connection.execute(_INSERT).rowcount
-    report.unchanged = staged - report.created - report.updated
-
-
-_SAME = "t.date = s.date AND t.amount = s.amount AND t.currency = s.currency AND t.kind = s.kind"
-_UPDATE = text(
-    f"""
-    UPDATE transactions SET date = s.date, amount = s.amount, currency = s.currency, kind = s.kind
-    FROM {STAGING} s
-    WHERE transactions.customer_id = s.customer_id AND transactions.external_id = s.external_id
-      AND NOT ({_SAME.replace("t.", "transactions.")})
-    """
-)
-# WHERE true: SQLite needs it to parse ON CONFLICT after INSERT ... SELECT.
-_INSERT = text(
-    f"""
-    INSERT INTO transactions ({_COLUMNS})
-    SELECT {_COLUMNS} FROM {STAGING} WHERE true
-    ON CONFLICT DO NOTHING
-    """
-)
-
-
-def _count_changes(connection, report: ImportReport, total: int) -> None:
-    row = connection.execute(
-        text(
-            f"""
-            SELECT
-              COALESCE(SUM(CASE WHEN t.id IS NULL AND f.id IS NULL THEN 1 ELSE 0 END), 0),
-              COALESCE(SUM(CASE WHEN t.id IS NOT NULL AND NOT ({_SAME}) THEN 1 ELSE 0 END), 0)
-            FROM {STAGING} s
-            LEFT JOIN transactions t
-              ON t.customer_id = s.customer_id AND t.external_id = s.external_id
-            LEFT JOIN transactions f
-              ON f.customer_id = s.customer_id AND f.fingerprint = s.fingerprint
-            """
-        )
-    ).one()
-    report.created, report.updated = int(row[0]), int(row[1])
-    report.unchanged = total - report.created - report.updated

@@ -45,11 +45,12 @@ def parse_amount(raw: str) -> Decimal:
     """
     common = _COMMON.match(raw)
     if common:
-        if common.group(4):
-            return Decimal(common.group(4)).quantize(_CENT)
-        whole = common.group(2).replace(".", "")
-        if len(whole) < 17:
-            return Decimal(f"{common.group(1)}{whole}.{common.group(3)}").quantize(_CENT)
+        sign, whole, fraction, plain = common.groups()
+        if plain:
+            return Decimal(plain).quantize(_CENT)
+        whole = whole.replace(".", "")
+        if len(whole) < 17:  # always two decimals written out: no quantize needed
+            return Decimal(f"{sign}{whole}.{fraction if len(fraction) == 2 else fraction + '0'}")
     text = raw.strip().translate(_SPACES)
     if not text:
         raise BadValue("amount is empty")
