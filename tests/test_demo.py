@@ -288,3 +288,35 @@ def test_rates_are_crossed_into_another_base_currency():
     }
     assert not notes
     assert demo_rates("USD")[1] == ["base currency USD is unknown here: stored the EUR rates"]
+
+
+def test_survey_history_follows_hidden_satisfaction(seed):
+    from feedback.responses.models import Response
+    from feedback.surveys.models import Invitation, Wave
+
+    assert seed("--customers", "300", "--years", "2", "--seed", "5").exit_code == 0
+    statuses = db.session.scalars(select(Wave.status).order_by(Wave.sent_at)).all()
+    assert statuses == ["closed"] * 5 + ["open"]
+    rows = db.session.execute(
+        select(DemoProfile.satisfaction, Response.score, Response.comment, Response.language).join(
+            Response, Response.customer_id == DemoProfile.customer_id
+        )
+    ).all()
+    satisfaction = np.array([r[0] for r in rows])
+    scores = np.array([r[1] for r in rows])
+    assert np.corrcoef(satisfaction, scores)[0, 1] > 0.6
+    assert {r[3] for r in rows} == {"en", "da", "sv", "nb"}
+    assert sum(1 for r in rows if r[2]) > len(rows) // 5
+    # Silence is a signal: the unhappy answer less often than the happy.
+    invited = db.session.execute(
+        select(DemoProfile.satisfaction, Invitation.state == "answered").join(
+            Invitation, Invitation.customer_id == DemoProfile.customer_id
+        )
+    ).all()
+    happy = np.array([r[0] >= 0.5 for r in invited])
+    answered_flags = np.array([bool(r[1]) for r in invited])
+    answered = {True: answered_flags[~happy].mean(), False: answered_flags[happy].mean()}
+    assert answered[True] < answered[False] - 0.1
+    one_each = select(func.count(Response.id), func.count(func.distinct(Response.invitation_id)))
+    total, distinct = db.session.execute(one_each).one()
+    assert total == distinct > 0

@@ -55,7 +55,8 @@ def seed_command(customers, years, seed, if_empty):
     write_logins(path, result.logins)
     click.echo(
         f"Seeded {result.customers:,} customers, {result.contacts:,} contacts and "
-        f"{result.transactions:,} transactions in {time.perf_counter() - started:.1f} s "
+        f"{result.transactions:,} transactions, {result.invitations:,} survey invitations and "
+        f"{result.responses:,} answers in {time.perf_counter() - started:.1f} s "
         f"(seed {seed})."
     )
     for note in result.notes:

@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from itertools import islice
 from pathlib import Path
@@ -24,10 +24,11 @@ from sqlalchemy import ForeignKeyConstraint, UniqueConstraint, func, select, tex
 from sqlalchemy.schema import AddConstraint, CreateIndex, DropConstraint, DropIndex
 
 from feedback.auth.models import Team, User
-from feedback.customers.models import CurrencyRate, Customer, Transaction
-from feedback.customers.segments import recompute_from_config
+from feedback.customers.models import CurrencyRate, Customer, CustomerSegment, Transaction
+from feedback.customers.segments import latest_run_id, recompute_from_config
 from feedback.dbtypes import utcnow
 from feedback.demo import names
+from feedback.demo.surveys import seed_survey_history
 from feedback.errors import DomainError
 from feedback.extensions import db
 
@@ -72,6 +73,8 @@ class SeedResult:
     customers: int = 0
     contacts: int = 0
     transactions: int = 0
+    invitations: int = 0
+    responses: int = 0
     logins: list[tuple[str, str, str]] = field(default_factory=list)  # email, role, password
     notes: list[str] = field(default_factory=list)
     phases: dict[str, float] = field(default_factory=dict)  # seconds per step, for benches
@@ -307,10 +310,14 @@ def bare_transactions_table() -> Iterator[None]:
 
 def _now_value():
     """created_at/updated_at as the driver takes them (SQLite: SQLAlchemy's text format)."""
-    now = utcnow()
+    return db_time(utcnow())
+
+
+def db_time(moment: datetime):
+    """A UTC datetime as the raw driver takes it for a UTCDateTime column."""
     if db.session.get_bind().dialect.name == "postgresql":
-        return now
-    return now.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+        return moment
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
 
 def create_staff() -> tuple[list[User], list[tuple[str, str, str]]]:
@@ -450,4 +457,17 @@ def seed_demo(
         recompute_from_config(config, months_before(today, months))
     db.session.flush()
     result.lap("segments x4", started)
+    classes = dict(
+        db.session.execute(
+            select(CustomerSegment.customer_id, CustomerSegment.abc_class).where(
+                CustomerSegment.run_id == latest_run_id()
+            )
+        ).all()
+    )
+    history = seed_survey_history(
+        config, rng, today=today, customer_ids=ids, plan=plan, classes=classes,
+        write_rows=write_rows, to_db_time=db_time,
+    )  # fmt: skip
+    result.invitations, result.responses = history.invitations, history.responses
+    result.lap("survey history", started)
     return result
