@@ -138,9 +138,7 @@ def recompute_from_config(config, as_of: date | None = None) -> SegmentRun:
 
 def latest_run_id():
     """Scalar subquery: the run with the newest as_of date (the customers' current class)."""
-    return (
-        select(SegmentRun.id).order_by(SegmentRun.as_of.desc()).limit(1).scalar_subquery()
-    )
+    return select(SegmentRun.id).order_by(SegmentRun.as_of.desc()).limit(1).scalar_subquery()
 
 
 def latest_run() -> SegmentRun | None:

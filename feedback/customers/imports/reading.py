@@ -69,11 +69,14 @@ def detect_delimiter(header_line: str) -> str:
 
 def read_csv(data: bytes) -> CsvFile:
     text, encoding = decode(data)
+    if text.startswith("\ufeff"):  # a BOM that survived decoding (UTF-16)
+        text = text[1:]
     if not text.strip():
         raise UnreadableFile("the file is empty")
-    header_line = text.lstrip("\ufeff").splitlines()[0]
+    end = text.find("\n")
+    header_line = (text if end < 0 else text[:end]).rstrip("\r")
     delimiter = detect_delimiter(header_line)
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""), delimiter=delimiter)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         header = [name.strip().lower() for name in next(reader)]
     except csv.Error as exc:
@@ -86,7 +89,7 @@ def _numbered_rows(reader) -> Iterator[tuple[int, list[str]]]:
     start = reader.line_num + 1
     try:
         for row in reader:
-            if "".join(row).strip():
+            if row and (row[0].strip() or "".join(row).strip()):
                 yield start, row
             start = reader.line_num + 1
     except csv.Error as exc:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from decimal import Decimal
 from functools import lru_cache
 
 from feedback.customers.imports.common import customer_ids, known_currencies, well_formed
@@ -24,7 +23,7 @@ from feedback.customers.imports.merge import Merger
 from feedback.customers.imports.report import ImportReport
 from feedback.customers.imports.values import (
     BadValue,
-    parse_amount,
+    amount_text,
     parse_currency,
     parse_date,
     parse_kind,
@@ -76,7 +75,7 @@ def _check(rows, index, report, customers, currencies, *, stage) -> None:
             bad = True
             problem(line, "date", str(exc))
         try:
-            amount = parse_amount(row[i_amount])
+            amount = amount_text(row[i_amount])
         except BadValue as exc:
             bad = True
             problem(line, "amount", str(exc))
@@ -99,11 +98,13 @@ def _check(rows, index, report, customers, currencies, *, stage) -> None:
         if bad or report.problem_count:
             continue  # once the file is known bad, only look for more problems
         # Credits are stored negative whichever way the ERP signs them; an order can't be.
+        negative = amount[0] == "-"
         if kind is None:
-            kind = "credit" if amount < 0 else "order"
+            kind = "credit" if negative else "order"
         if kind == "credit":
-            amount = -abs(amount)
-        elif amount < 0:
+            if not negative and amount != "0.00":
+                amount = "-" + amount
+        elif negative:
             problem(line, "amount", f"an order cannot be negative ({amount}); use kind credit")
             continue
         if external_id:
@@ -125,6 +126,6 @@ def _check(rows, index, report, customers, currencies, *, stage) -> None:
         )))  # fmt: skip
 
 
-def _fingerprint(customer: str, day: str, amount: Decimal, currency, kind, occurrence) -> str:
+def _fingerprint(customer: str, day: str, amount: str, currency, kind, occurrence) -> str:
     content = f"{customer}\x1f{day}\x1f{amount}\x1f{currency}\x1f{kind}\x1f{occurrence}"
     return hashlib.sha1(content.encode()).hexdigest()
