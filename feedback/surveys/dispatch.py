@@ -107,10 +107,12 @@ def _recipients(claim: str, reminder: bool) -> list[Recipient]:
 
 
 def _claim(candidates, guard, claim: str, now: datetime, values: dict) -> None:
-    ids = candidates.with_for_update(skip_locked=True, of=Invitation)
+    # A CTE, not an IN (subquery): PostgreSQL may re-run a LIMIT ... SKIP LOCKED subquery
+    # per row and so claim more than `limit`; a CTE with FOR UPDATE runs exactly once.
+    picked = candidates.with_for_update(skip_locked=True, of=Invitation).cte("picked")
     db.session.execute(
         update(Invitation)
-        .where(Invitation.id.in_(ids), guard)
+        .where(Invitation.id.in_(select(picked.c.id)), guard)
         .values(claim=claim, claimed_at=now, **values)
         .execution_options(synchronize_session=False)
     )

@@ -1,0 +1,193 @@
+"""Answering under load: 32 concurrent clients posting survey answers to gunicorn.
+
+    .venv/bin/python bench/answer_load.py                      # SQLite
+    DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test \
+        .venv/bin/python bench/answer_load.py                  # PostgreSQL (database `bench`)
+
+Each answer is what a customer's browser does after one tap in the e-mail: POST
+/s/<token>/score with the page's CSRF token and cookie (fetched beforehand, not timed). Every
+answer is a new response for a different invitation. Printed next to a hello-world Flask
+endpoint served by the same gunicorn settings in the same run. The load comes from
+4 processes x 8 threads on this machine, so client and server share its cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import multiprocessing
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from demo_seed import bench_app  # noqa: E402
+from sqlalchemy import func, insert, select  # noqa: E402
+
+from feedback.customers.models import Contact, Customer  # noqa: E402
+from feedback.dbtypes import utcnow  # noqa: E402
+from feedback.extensions import db  # noqa: E402
+from feedback.responses.models import Response  # noqa: E402
+from feedback.surveys import dispatch  # noqa: E402
+from feedback.surveys.models import Invitation  # noqa: E402
+from feedback.surveys.services import create_survey, create_wave  # noqa: E402
+from feedback.surveys.templates import load_templates  # noqa: E402
+
+SCHEMA = "bench_answers"
+CLIENT_PROCESSES, THREADS_PER_PROCESS = 4, 8
+GUNICORN = ["--workers", "4", "--threads", "4", "--worker-class", "gthread"]
+_META = re.compile(rb'name="csrf-token" content="([^"]+)"')
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _serve(app_path: str, env: dict) -> tuple[subprocess.Popen, int]:
+    port = _free_port()
+    process = subprocess.Popen(
+        [str(ROOT / ".venv/bin/gunicorn"), *GUNICORN, "--bind", f"127.0.0.1:{port}", app_path],
+        env={**os.environ, **env}, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return process, port
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"gunicorn did not start: {process.stderr.read().decode()[-2000:]}")
+
+
+def _prepare(port: int, tokens: list[str]) -> list[tuple[str, str, str]]:
+    """(token, cookie, csrf) per invitation: what the page gives a browser."""
+    prepared = []
+    connection = http.client.HTTPConnection("127.0.0.1", port)
+    for token in tokens:
+        connection.request("GET", f"/s/{token}")
+        response = connection.getresponse()
+        body = response.read()
+        cookie = response.getheader("Set-Cookie").split(";", 1)[0]
+        prepared.append((token, cookie, _META.search(body).group(1).decode()))
+    return prepared
+
+
+def _client(port, jobs, results, hello: bool) -> None:
+    def run(my_jobs):
+        connection = http.client.HTTPConnection("127.0.0.1", port)
+        for token, cookie, csrf in my_jobs:
+            started = time.perf_counter()
+            if hello:
+                connection.request("GET", "/hello")
+            else:
+                body = json.dumps({"score": "9"})
+                connection.request("POST", f"/s/{quote(token)}/score", body=body, headers={
+                    "Content-Type": "application/json", "X-CSRFToken": csrf, "Cookie": cookie,
+                })  # fmt: skip
+            response = connection.getresponse()
+            response.read()
+            results.put((time.perf_counter() - started, response.status))
+
+    threads = [
+        threading.Thread(target=run, args=(jobs[n::THREADS_PER_PROCESS],))
+        for n in range(THREADS_PER_PROCESS)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+def _load(port: int, jobs: list, hello: bool) -> tuple[float, list[float], dict]:
+    results = multiprocessing.Queue()
+    processes = [
+        multiprocessing.Process(
+            target=_client, args=(port, jobs[n::CLIENT_PROCESSES], results, hello)
+        )
+        for n in range(CLIENT_PROCESSES)
+    ]
+    started = time.perf_counter()
+    for process in processes:
+        process.start()
+    latencies, statuses = [], {}
+    for _ in jobs:
+        latency, status = results.get()
+        latencies.append(latency)
+        statuses[status] = statuses.get(status, 0) + 1
+    elapsed = time.perf_counter() - started
+    for process in processes:
+        process.join()
+    return elapsed, latencies, statuses
+
+
+def _line(name: str, count: int, elapsed: float, latencies: list[float], statuses: dict) -> str:
+    cuts = statistics.quantiles(latencies, n=100)
+    return (f"  {name:<12} {count / elapsed:>8,.0f} req/s   p50 {cuts[49] * 1000:5.1f} ms   "
+            f"p99 {cuts[98] * 1000:5.1f} ms   statuses {statuses}")  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--answers", type=int, default=20_000)
+    args = parser.parse_args()
+    n = args.answers
+    with tempfile.TemporaryDirectory() as workdir:
+        app = bench_app(SCHEMA, fresh=True, workdir=Path(workdir))
+        url = app.config["SQLALCHEMY_DATABASE_URI"]
+        with app.app_context():
+            backend = db.engine.dialect.name
+            db.session.execute(insert(Customer), [
+                {"id": i, "external_id": f"K{i}", "name": f"Kunde {i}", "language": "da"}
+                for i in range(1, n + 1)
+            ])  # fmt: skip
+            db.session.execute(insert(Contact), [
+                {"customer_id": i, "email": f"k{i}@kunde.test", "name": "K", "language": "da",
+                 "status": "active"} for i in range(1, n + 1)
+            ])  # fmt: skip
+            db.session.commit()
+            templates = load_templates()
+            survey = create_survey("Load", "nps", templates=templates, actor=None)
+            wave = create_wave(survey, audience={}, actor=None)
+            db.session.commit()
+            dispatch.start_wave(wave, templates=templates, now=utcnow(), quiet_days=90)
+            db.session.commit()
+            tokens = list(db.session.scalars(select(Invitation.token)))
+        if backend == "postgresql":
+            url += ("&" if "?" in url else "?") + f"options=-csearch_path%3D{SCHEMA}"
+        env = {"DATABASE_URL": url, "FEEDBACK_SECRET_KEY": "bench", "FEEDBACK_SCHEDULER": "off",
+               "FEEDBACK_PUBLIC_RATE_LIMIT": "100000000 per minute",
+               "FEEDBACK_INSTANCE_DIR": workdir}  # fmt: skip
+        server, port = _serve("feedback.wsgi:app", env)
+        hello, hello_port = _serve("bench.hello_app:app", env)
+        try:
+            jobs = _prepare(port, tokens)
+            elapsed, latencies, statuses = _load(port, jobs, hello=False)
+            hello_elapsed, hello_latencies, hello_statuses = _load(hello_port, jobs, hello=True)
+        finally:
+            server.terminate()
+            hello.terminate()
+            server.wait()
+            hello.wait()
+        with app.app_context():
+            stored = db.session.scalar(select(func.count()).select_from(Response))
+    print(f"{backend}: {n:,} answers, {CLIENT_PROCESSES * THREADS_PER_PROCESS} concurrent "
+          f"clients, gunicorn {' '.join(GUNICORN)}")  # fmt: skip
+    print(_line("answers", n, elapsed, latencies, statuses))
+    print(_line("hello world", n, hello_elapsed, hello_latencies, hello_statuses))
+    print(f"  responses stored: {stored:,} (one per answer)")
+
+
+if __name__ == "__main__":
+    main()
