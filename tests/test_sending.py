@@ -156,3 +156,15 @@ def test_a_real_celery_worker_runs_the_sending_job(app, wave_of, database_url, o
     while len(list(outbox.glob("*.eml"))) < 4 and time.time() < deadline:
         time.sleep(0.1)
     assert len(list(outbox.glob("*.eml"))) == 4
+
+
+def test_a_contact_who_opts_out_after_the_wave_was_built_is_not_mailed(app, wave_of, sendgrid):
+    wave_of(3)
+    first = db.session.scalars(select(Invitation).order_by(Invitation.id)).first()
+    first.contact.status = "opted_out"
+    first_id = first.id
+    db.session.commit()
+    report = send_due_invitations(app.config, _backend(sendgrid))
+    assert report.sent == 2
+    assert _states() == {"sent": 2, "failed": 1}
+    assert str(first_id) not in sendgrid.accepted_invitations()

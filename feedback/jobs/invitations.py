@@ -114,6 +114,7 @@ def send_due_invitations(
             db.session.commit()
             report.waves_started += 1
     limit = config["FEEDBACK_SEND_BATCH"]
+    dispatch.fail_inactive_contacts(now)
     while _deliver(
         lambda: dispatch.claim_pending(now=now, limit=limit, wave_id=wave_id),
         backend,

@@ -163,11 +163,10 @@ def record_score(token: str):
     if not isinstance(data, dict) and not hasattr(data, "get"):
         return jsonify(error="send the score as JSON or a form"), 400
     try:
-        current = services.open_survey(token)
-        key = data.get("question") or current.template.primary.key
+        key = data.get("question") or services.PRIMARY
         if not isinstance(key, str):
             raise BadAnswer("question must be text")
-        response = services.save_answers(token, scores={key: str(data.get("score", ""))})
+        saved = services.save_answers(token, scores={key: str(data.get("score", ""))})
     except NotFound:
         return jsonify(error="no survey behind this link"), 404
     except SurveyClosed:
@@ -177,7 +176,7 @@ def record_score(token: str):
         db.session.rollback()
         return jsonify(error=str(exc)), 400
     db.session.commit()
-    return jsonify(saved=True, score=response.score)
+    return jsonify(saved=True, score=saved.score)
 
 
 @bp.route("/u/<token>", methods=["GET", "POST"])

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from sqlalchemy import select, update
 
@@ -23,6 +24,7 @@ from feedback.surveys.models import Invitation, InvitationEvent, TemplateVersion
 from feedback.surveys.templates import SurveyTemplate
 
 MAX_COMMENT = 5000
+PRIMARY = ""  # key in `scores` for "the survey's main question", whatever its key
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 
 
@@ -108,60 +110,116 @@ def clean_comment(raw: str | None) -> str | None:
     return text
 
 
+@dataclass(frozen=True)
+class _Target:
+    """What saving needs to know about an invitation, read in one query."""
+
+    invitation_id: int
+    customer_id: int
+    language: str
+    wave_id: int
+    wave_status: str
+    closes_at: datetime
+    template_version_id: int
+    template_hash: str
+
+
+def _target(token: str) -> _Target:
+    if not _TOKEN.match(token or ""):
+        raise NotFound("no survey behind this link")
+    row = db.session.execute(
+        select(
+            Invitation.id, Invitation.customer_id, Invitation.language, Wave.id, Wave.status,
+            Wave.closes_at, Wave.template_version_id, TemplateVersion.content_hash,
+        )
+        .join(Wave, Wave.id == Invitation.wave_id)
+        .join(TemplateVersion, TemplateVersion.id == Wave.template_version_id)
+        .where(Invitation.token == token)
+    ).one_or_none()  # fmt: skip
+    if row is None:
+        raise NotFound("no survey behind this link")
+    return _Target(*row)
+
+
+@lru_cache(maxsize=128)
+def pinned_template(version_id: int, content_hash: str) -> SurveyTemplate:
+    """A stored template version never changes, so each process parses it once (keyed by
+    its hash too, so a database rebuilt with other versions under the same ids is safe)."""
+    return SurveyTemplate.from_content(db.session.get(TemplateVersion, version_id).content)
+
+
 def save_answers(
     token: str,
     *,
     scores: dict[str, str],
     comment: str | None = None,
     now: datetime | None = None,
-) -> Response:
-    """Record (or change) answers. `comment=None` leaves a stored comment as it is."""
+) -> SavedAnswer:
+    """Record (or change) answers. `comment=None` leaves a stored comment as it is.
+
+    A handful of statements whatever happens: the invitation and wave in one read, the
+    response upserted (RETURNING its id), the answers upserted, the response updated."""
     now = now or utcnow()
-    survey = open_survey(token, now=now, for_answering=True)
-    template, invitation = survey.template, survey.invitation
+    target = _target(token)
+    if target.wave_status == "closed" or target.closes_at <= now:
+        raise SurveyClosed("this survey has closed")
+    template = pinned_template(target.template_version_id, target.template_hash)
+    if PRIMARY in scores:
+        scores = {**scores, template.primary.key: scores[PRIMARY]}
+        del scores[PRIMARY]
     parsed = parse_scores(template, scores)
     comment = clean_comment(comment)
     if not parsed and comment is None:
         raise BadAnswer("nothing to save: choose a score or write a comment")
-    response_id = _ensure_response(invitation, survey.wave, now)
+    response_id = _upsert_response(target, now)
     if parsed:
         _upsert_answers(response_id, parsed)
-    answers = dict(
-        db.session.execute(
-            select(Answer.question_key, Answer.score).where(Answer.response_id == response_id)
-        ).all()
-    )
-    values = {
-        "score": answers.get(template.primary.key),
-        "csi": template.csi_index(answers),
-        "updated_at": now,
-    }
+    values: dict = {"updated_at": now}
+    if template.primary.key in parsed:
+        values["score"] = parsed[template.primary.key]
+    if any(q.csi for q in template.questions if q.key in parsed):
+        answers = dict(
+            db.session.execute(
+                select(Answer.question_key, Answer.score).where(Answer.response_id == response_id)
+            ).all()
+        )
+        values["csi"] = template.csi_index(answers)
     if comment is not None:
         values["comment"] = comment
-    db.session.execute(update(Response).where(Response.id == response_id).values(**values))
-    _mark_answered(invitation.id, now)
-    db.session.flush()
-    db.session.expire_all()
-    return db.session.get(Response, response_id)
+    score = db.session.execute(
+        update(Response)
+        .where(Response.id == response_id)
+        .values(**values)
+        .returning(Response.score)
+        .execution_options(synchronize_session=False)
+    ).scalar_one()
+    _mark_answered(target.invitation_id, now)
+    return SavedAnswer(response_id=response_id, score=score)
 
 
-def _ensure_response(invitation: Invitation, wave: Wave, now: datetime) -> int:
-    table = Response.__table__
-    db.session.execute(
-        _insert(table)
-        .values(
-            invitation_id=invitation.id,
-            wave_id=wave.id,
-            customer_id=invitation.customer_id,
-            template_version_id=wave.template_version_id,
-            comment="",
-            language=invitation.language,
-            answered_at=now,
-            updated_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["invitation_id"])
+@dataclass(frozen=True)
+class SavedAnswer:
+    response_id: int
+    score: int | None
+
+
+def _upsert_response(target: _Target, now: datetime) -> int:
+    """Insert the invitation's response, or touch the one there: its id either way."""
+    statement = _insert(Response.__table__).values(
+        invitation_id=target.invitation_id,
+        wave_id=target.wave_id,
+        customer_id=target.customer_id,
+        template_version_id=target.template_version_id,
+        comment="",
+        language=target.language,
+        answered_at=now,
+        updated_at=now,
     )
-    return db.session.scalar(select(table.c.id).where(table.c.invitation_id == invitation.id))
+    return db.session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["invitation_id"], set_={"updated_at": statement.excluded.updated_at}
+        ).returning(Response.__table__.c.id)
+    ).scalar_one()
 
 
 def _upsert_answers(response_id: int, scores: dict[str, int]) -> None:
