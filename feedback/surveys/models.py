@@ -84,6 +84,15 @@ class Wave(db.Model):
     created_by: Mapped[User | None] = relationship()
 
     @property
+    def label(self) -> str:
+        """How people refer to a wave: by when it went out (ids mean nothing to them)."""
+        if self.sent_at:
+            return f"Wave of {self.sent_at:%-d %b %Y}"
+        if self.send_at:
+            return f"Wave scheduled for {self.send_at:%-d %b %Y}"
+        return f"Draft wave #{self.id}"
+
+    @property
     def reminder_offsets(self) -> list[int]:
         days = [int(d) for d in self.reminder_days.split(",") if d.strip()]
         return days[: self.max_reminders]
