@@ -46,7 +46,7 @@ from feedback.surveys.templates import load_templates  # noqa: E402
 
 SCHEMA = "bench_answers"
 CLIENT_PROCESSES, THREADS_PER_PROCESS = 4, 8
-GUNICORN = ["--workers", "4", "--threads", "4", "--worker-class", "gthread"]
+GUNICORN = ["--workers", "4", "--threads", "4", "--worker-class", "gthread", "--keep-alive", "0"]
 _META = re.compile(rb'name="csrf-token" content="([^"]+)"')
 
 
@@ -56,11 +56,11 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _serve(app_path: str, env: dict) -> tuple[subprocess.Popen, int]:
+def _serve(app_path: str, env: dict, log: Path) -> tuple[subprocess.Popen, int]:
     port = _free_port()
     process = subprocess.Popen(
         [str(ROOT / ".venv/bin/gunicorn"), *GUNICORN, "--bind", f"127.0.0.1:{port}", app_path],
-        env={**os.environ, **env}, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        env={**os.environ, **env}, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log.open("w"),
     )  # fmt: skip
     for _ in range(100):
         try:
@@ -68,19 +68,33 @@ def _serve(app_path: str, env: dict) -> tuple[subprocess.Popen, int]:
             return process, port
         except OSError:
             time.sleep(0.1)
-    raise SystemExit(f"gunicorn did not start: {process.stderr.read().decode()[-2000:]}")
+    raise SystemExit(f"gunicorn did not start: {log.read_text()[-2000:]}")
 
 
 def _prepare(port: int, tokens: list[str]) -> list[tuple[str, str, str]]:
-    """(token, cookie, csrf) per invitation: what the page gives a browser."""
-    prepared = []
-    connection = http.client.HTTPConnection("127.0.0.1", port)
-    for token in tokens:
-        connection.request("GET", f"/s/{token}")
-        response = connection.getresponse()
-        body = response.read()
-        cookie = response.getheader("Set-Cookie").split(";", 1)[0]
-        prepared.append((token, cookie, _META.search(body).group(1).decode()))
+    """(token, cookie, csrf) per invitation: what the page gives a browser (32 at a time)."""
+    prepared: list = []
+    failures: list = []
+
+    def fetch(mine):
+        connection = http.client.HTTPConnection("127.0.0.1", port)
+        for token in mine:
+            connection.request("GET", f"/s/{token}")
+            response = connection.getresponse()
+            body = response.read()
+            if response.status != 200:
+                failures.append(f"GET /s/…: {response.status} {body[:300]!r}")
+                continue
+            cookie = response.getheader("Set-Cookie").split(";", 1)[0]
+            prepared.append((token, cookie, _META.search(body).group(1).decode()))
+
+    threads = [threading.Thread(target=fetch, args=(tokens[n::32],)) for n in range(32)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        print(f"  {len(failures)} page fetches failed, e.g. {failures[0]}")
     return prepared
 
 
@@ -169,10 +183,14 @@ def main() -> None:
         env = {"DATABASE_URL": url, "FEEDBACK_SECRET_KEY": "bench", "FEEDBACK_SCHEDULER": "off",
                "FEEDBACK_PUBLIC_RATE_LIMIT": "100000000 per minute",
                "FEEDBACK_INSTANCE_DIR": workdir}  # fmt: skip
-        server, port = _serve("feedback.wsgi:app", env)
-        hello, hello_port = _serve("bench.hello_app:app", env)
+        server_log = Path(workdir) / "server.log"
+        server, port = _serve("feedback.wsgi:app", env, server_log)
+        hello, hello_port = _serve("bench.hello_app:app", env, Path(workdir) / "hello.log")
         try:
+            started = time.perf_counter()
             jobs = _prepare(port, tokens)
+            n = len(jobs)
+            page_rate = len(jobs) / (time.perf_counter() - started)
             elapsed, latencies, statuses = _load(port, jobs, hello=False)
             hello_elapsed, hello_latencies, hello_statuses = _load(hello_port, jobs, hello=True)
         finally:
@@ -182,11 +200,15 @@ def main() -> None:
             hello.wait()
         with app.app_context():
             stored = db.session.scalar(select(func.count()).select_from(Response))
+        errors = [line for line in server_log.read_text().splitlines() if "Error" in line]
     print(f"{backend}: {n:,} answers, {CLIENT_PROCESSES * THREADS_PER_PROCESS} concurrent "
           f"clients, gunicorn {' '.join(GUNICORN)}")  # fmt: skip
     print(_line("answers", n, elapsed, latencies, statuses))
     print(_line("hello world", n, hello_elapsed, hello_latencies, hello_statuses))
+    print(f"  (survey pages fetched beforehand, 32 at a time: {page_rate:,.0f} pages/s)")
     print(f"  responses stored: {stored:,} (one per answer)")
+    for line in errors[-5:]:
+        print(f"  server error: {line}")
 
 
 if __name__ == "__main__":

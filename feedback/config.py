@@ -127,7 +127,7 @@ class Config:
         self.FEEDBACK_PUBLIC_RATE_LIMIT = env.get("FEEDBACK_PUBLIC_RATE_LIMIT", "300 per minute")
         self.FEEDBACK_MAX_UPLOAD_MB = int(env.get("FEEDBACK_MAX_UPLOAD_MB", "200"))
         self.MAX_CONTENT_LENGTH = self.FEEDBACK_MAX_UPLOAD_MB * 1024 * 1024
-        self.RATELIMIT_STORAGE_URI = self.FEEDBACK_REDIS_URL or "memory://"
+        self.RATELIMIT_STORAGE_URI = self.FEEDBACK_REDIS_URL or "feedback-memory://"
         self.RATELIMIT_HEADERS_ENABLED = True
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
@@ -149,4 +149,4 @@ class TestConfig(Config):
         self.TESTING = True
         self.SECRET_KEY = "test-secret-key"
         self.SQLALCHEMY_DATABASE_URI = normalise_database_url(database_url)
-        self.RATELIMIT_STORAGE_URI = "memory://"
+        self.RATELIMIT_STORAGE_URI = "feedback-memory://"

@@ -11,6 +11,8 @@ from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
 
+import feedback.ratelimit  # noqa: F401  (registers the feedback-memory:// limit storage)
+
 # Named constraints so Alembic can alter them later (and SQLite batch mode works).
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",

@@ -290,3 +290,16 @@ def test_rfc_8058_one_click_post_needs_no_page(client, invite):
 def test_unsubscribe_with_a_bad_token_is_404(client):
     assert client.get("/u/nope").status_code == 404
     assert client.post("/u/" + "z" * 43).status_code == 404
+
+
+def test_one_tap_on_a_csi_survey_uses_its_own_scale(client, invite):
+    token = invite(template="csi", language="sv")
+    csrf = _csrf(client, token)
+    headers = {"X-CSRFToken": csrf}
+    zero = client.post(f"/s/{token}/score", json={"score": "0"}, headers=headers)
+    assert zero.status_code == 400 and "from 1 to 10" in zero.get_json()["error"]
+    assert _responses() == 0
+    ten = client.post(f"/s/{token}/score", json={"score": "10"}, headers=headers)
+    assert ten.status_code == 200 and ten.get_json()["score"] == 10
+    response = db.session.scalar(select(Response))
+    assert response.csi is not None  # the main CSI question alone already gives an index

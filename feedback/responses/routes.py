@@ -12,7 +12,7 @@ from flask_wtf.csrf import CSRFError
 
 from feedback.errors import NotFound
 from feedback.extensions import csrf, db, limiter
-from feedback.responses import services
+from feedback.responses import one_tap, services
 from feedback.responses.services import BadAnswer, SurveyClosed
 from feedback.responses.strings import STRINGS
 from feedback.surveys.templates import render
@@ -166,7 +166,11 @@ def record_score(token: str):
         key = data.get("question") or services.PRIMARY
         if not isinstance(key, str):
             raise BadAnswer("question must be text")
-        saved = services.save_answers(token, scores={key: str(data.get("score", ""))})
+        score = str(data.get("score", ""))
+        if key == services.PRIMARY:
+            saved = one_tap.save_primary_score(token, score)
+        else:
+            saved = services.save_answers(token, scores={key: score})
     except NotFound:
         return jsonify(error="no survey behind this link"), 404
     except SurveyClosed:
