@@ -46,7 +46,7 @@ from feedback.surveys.templates import load_templates  # noqa: E402
 
 SCHEMA = "bench_answers"
 CLIENT_PROCESSES, THREADS_PER_PROCESS = 4, 8
-GUNICORN = ["--workers", "4", "--threads", "4", "--worker-class", "gthread", "--keep-alive", "0"]
+GUNICORN = ["--workers", "4", "--worker-class", "sync"]
 _META = re.compile(rb'name="csrf-token" content="([^"]+)"')
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -69,32 +71,49 @@ def make_renderer(config) -> Callable:
     return render
 
 
-def _deliver(claim_batch, backend, render, report: SendReport, now, reminder: bool) -> bool:
-    """Claim, commit, hand over, record. False when there was nothing left to claim."""
+def _deliver_all(claim_batch, backend, render, report: SendReport, now, reminder: bool) -> None:
+    """Claim, commit, hand over, record, until nothing is left to claim.
+
+    One batch is on the wire (a worker thread posting it) while the next is claimed and
+    rendered here; results are recorded in claim order. Every claim is committed before its
+    batch leaves, so another worker never gets the same invitations."""
     from feedback.delivery.message import DeliveryError
 
-    claim, recipients = claim_batch()
-    db.session.commit()  # the claim is visible to other workers before anything is sent
-    if not recipients:
-        return False
-    try:
-        results = backend.send([render(r) for r in recipients])
-    except DeliveryError as exc:
-        dispatch.release_claim(claim, reminder=reminder)
-        db.session.commit()
-        report.errors.append(str(exc))
-        log.warning("delivery failed, batch released for a later run: %s", exc)
-        return False
-    sent, failed = dispatch.record_results(claim, results, now=now, reminder=reminder)
-    db.session.commit()
-    report.sent, report.failed, report.batches = (
-        report.sent + sent,
-        report.failed + failed,
-        report.batches + 1,
-    )
-    # A batch the backend refused only temporarily goes back to pending; stop rather than
-    # claim it again at once.
-    return sent > 0 or all(r.permanent for r in results if not r.ok)
+    in_flight: deque = deque()
+    stop = False
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="send") as pool:
+        while True:
+            if not stop:
+                claim, recipients = claim_batch()
+                db.session.commit()
+                if recipients:
+                    messages = [render(r) for r in recipients]
+                    in_flight.append((claim, pool.submit(backend.send, messages)))
+                else:
+                    stop = True
+            if not in_flight:
+                return
+            if not stop and len(in_flight) < 2:
+                continue
+            claim, future = in_flight.popleft()
+            try:
+                results = future.result()
+            except DeliveryError as exc:
+                dispatch.release_claim(claim, reminder=reminder)
+                db.session.commit()
+                report.errors.append(str(exc))
+                log.warning("delivery failed, batch released for a later run: %s", exc)
+                stop = True
+                continue
+            sent, failed = dispatch.record_results(claim, results, now=now, reminder=reminder)
+            db.session.commit()
+            report.sent += sent
+            report.failed += failed
+            report.batches += 1
+            # A batch refused only temporarily goes back to pending: stop rather than claim
+            # it again at once.
+            if not sent and not all(r.permanent for r in results if not r.ok):
+                stop = True
 
 
 def send_due_invitations(
@@ -115,15 +134,14 @@ def send_due_invitations(
             report.waves_started += 1
     limit = config["FEEDBACK_SEND_BATCH"]
     dispatch.fail_inactive_contacts(now)
-    while _deliver(
+    _deliver_all(
         lambda: dispatch.claim_pending(now=now, limit=limit, wave_id=wave_id),
         backend,
         render,
         report,
         now,
         reminder=False,
-    ):
-        pass
+    )
     dispatch.open_finished_waves(now)
     db.session.commit()
     return report
@@ -136,15 +154,14 @@ def send_due_reminders(
     render = render or make_renderer(config)
     report = SendReport()
     limit = config["FEEDBACK_SEND_BATCH"]
-    while _deliver(
+    _deliver_all(
         lambda: dispatch.claim_due_reminders(now=now, limit=limit, wave_id=wave_id),
         backend,
         render,
         report,
         now,
         reminder=True,
-    ):
-        pass
+    )
     return report
 
 
