@@ -134,7 +134,8 @@ def test_a_real_celery_worker_runs_the_sending_job(app, wave_of, database_url, o
     outbox = Path(outbox_dir) / "celery"
     env = {**os.environ, "DATABASE_URL": url, "FEEDBACK_REDIS_URL": REDIS_URL,
            "FEEDBACK_SECRET_KEY": "test", "FEEDBACK_OUTBOX_DIR": str(outbox),
-           "FEEDBACK_MAIL_BACKEND": "outbox"}  # fmt: skip
+           "FEEDBACK_MAIL_BACKEND": "outbox",
+           "FEEDBACK_INSTANCE_DIR": str(Path(outbox_dir) / "instance")}  # fmt: skip
     feedback = str(Path(sys.executable).with_name("feedback"))
     worker = subprocess.Popen(
         [feedback, "worker", "--concurrency", "1"], env=env,
@@ -156,6 +157,9 @@ def test_a_real_celery_worker_runs_the_sending_job(app, wave_of, database_url, o
     while len(list(outbox.glob("*.eml"))) < 4 and time.time() < deadline:
         time.sleep(0.1)
     assert len(list(outbox.glob("*.eml"))) == 4
+    # Beat keeps its schedule in the instance folder, not in the working directory.
+    assert list((Path(outbox_dir) / "instance").glob("celerybeat-schedule*"))
+    assert not list(Path.cwd().glob("celerybeat-schedule*"))
 
 
 def test_a_contact_who_opts_out_after_the_wave_was_built_is_not_mailed(app, wave_of, sendgrid):

@@ -6,6 +6,8 @@ functions as in the in-process scheduler, so two workers or a retried task are h
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from celery import Celery
 
 
@@ -13,6 +15,7 @@ def make_celery(app) -> Celery:
     from feedback.jobs.registry import JOBS, run_job
 
     url = app.config["FEEDBACK_REDIS_URL"]
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     celery = Celery("feedback", broker=url, backend=url)
     celery.conf.update(
         task_acks_late=True,  # a task lost with its worker runs again; jobs are idempotent
@@ -20,6 +23,8 @@ def make_celery(app) -> Celery:
         task_default_queue="feedback",
         broker_connection_retry_on_startup=True,
         timezone="UTC",
+        # Beat keeps its schedule in the instance folder, not wherever it was started.
+        beat_schedule_filename=str(Path(app.instance_path) / "celerybeat-schedule"),
         beat_schedule={
             name: {"task": f"feedback.{name}", "schedule": float(job.every_seconds)}
             for name, job in JOBS.items()
