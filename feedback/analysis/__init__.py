@@ -1,0 +1,1 @@
+"""Understanding survey comments: sentiment and themes, in four languages, offline."""
