@@ -1,0 +1,1 @@
+"""Closing the loop: routing rules that turn answers into cases for named people."""
