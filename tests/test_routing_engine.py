@@ -1,0 +1,176 @@
+"""Answers become cases: the default rules on hand-made responses, assignment fallbacks, and
+exactly one case per response however often (or concurrently) routing runs."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from feedback.cases.models import Case, CaseEvent, RoutingDecision
+from feedback.customers.models import Contact, CustomerSegment, SegmentRun
+from feedback.dbtypes import utcnow
+from feedback.extensions import db
+from feedback.responses.models import Response
+from feedback.routing.engine import route_pending, route_responses
+from feedback.routing.rules import load_rules
+from feedback.surveys import dispatch
+from feedback.surveys.models import Invitation
+from feedback.surveys.services import create_survey, create_wave
+from feedback.surveys.templates import load_templates
+
+RULES = load_rules()
+NOW = utcnow()
+ANSWERED = NOW - timedelta(hours=1)
+
+
+@pytest.fixture
+def answer(create_customer):
+    """answer(score, abc_class, programme, owner, comment, language) -> response id."""
+    templates = load_templates()
+    state = {}
+
+    def factory(score, abc_class="A", programme="grow", owner=None, comment="", language="en",
+                answered_at=ANSWERED):  # fmt: skip
+        potential = "high" if programme == "grow" else "low"
+        customer = create_customer(owner=owner, potential=potential, language=language)
+        if "run" not in state:
+            state["run"] = SegmentRun(as_of=date.today(), thresholds="50,30,15",
+                                      base_currency="EUR")  # fmt: skip
+            db.session.add(state["run"])
+            db.session.flush()
+        db.session.add(CustomerSegment(run_id=state["run"].id, customer_id=customer.id,
+                                       revenue_12m=0, abc_class=abc_class,
+                                       programme=programme, rank=1))  # fmt: skip
+        db.session.add(Contact(customer_id=customer.id, email=f"c@{customer.external_id}.test",
+                               name="Kontakt", language=language))  # fmt: skip
+        survey = create_survey(f"S {customer.external_id}", "nps", templates=templates, actor=None)
+        wave = create_wave(survey, audience={"customer_external_ids": [customer.external_id]},
+                           actor=None)  # fmt: skip
+        db.session.commit()
+        dispatch.start_wave(wave, templates=templates, now=NOW, quiet_days=90)
+        invitation = db.session.scalar(select(Invitation).where(Invitation.wave_id == wave.id))
+        response = Response(invitation_id=invitation.id, wave_id=wave.id,
+                            customer_id=customer.id,
+                            template_version_id=wave.template_version_id, score=score,
+                            comment=comment, language=language, answered_at=answered_at,
+                            updated_at=answered_at)  # fmt: skip
+        db.session.add(response)
+        db.session.commit()
+        return response.id
+
+    return factory
+
+
+def _case(response_id) -> Case | None:
+    return db.session.scalar(select(Case).where(Case.response_id == response_id))
+
+
+def _count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def test_a_detractor_at_an_a_customer_reaches_the_named_owner_within_24_hours(answer, create_user):
+    owner = create_user("owner@nordlys.example.com", name="Lars Owner", team="Key accounts")
+    response_id = answer(2, "A", owner=owner, comment="Deliveries are always late.")
+    report = route_responses(RULES, [response_id], now=NOW)
+    db.session.commit()
+    assert (report.decided, report.cases, report.by_rule) == (1, 1, {"a_detractor": 1})
+    case = _case(response_id)
+    assert (case.assignee_id, case.team.name, case.priority, case.status) == (
+        owner.id,
+        "Key accounts",
+        "urgent",
+        "new",
+    )
+    assert case.due_at == ANSWERED + timedelta(hours=24)
+    assert [e.kind for e in case.events] == ["created"]
+
+
+@pytest.mark.parametrize(
+    ("score", "abc_class", "programme", "comment", "language", "rule", "team"),
+    [
+        (5, "C", "grow", "", "en", "cd_grow_detractor", "Internal sales"),
+        (1, "D", "retain", "", "en", "cd_retain_detractor", "Customer support"),
+        (8, "C", "retain", "Fakturaen var forkert igen, og ingen svarer.", "da",
+         "passive_negative_comment", "Customer support"),
+    ],
+)  # fmt: skip
+def test_team_rules_and_fallbacks(answer, score, abc_class, programme, comment, language, rule,
+                                  team):  # fmt: skip
+    response_id = answer(score, abc_class, programme, comment=comment, language=language)
+    route_responses(RULES, [response_id], now=NOW)
+    db.session.commit()
+    case = _case(response_id)
+    assert case.rule_key == rule
+    assert (case.assignee_id, case.team.name) == (None, team)
+
+
+def test_a_customer_without_owner_goes_to_the_default_queue(answer):
+    response_id = answer(0, "A")  # rule says "owner"; there is none and no fallback
+    route_responses(RULES, [response_id], now=NOW)
+    db.session.commit()
+    case = _case(response_id)
+    assert case.rule_key == "a_detractor"
+    assert (case.assignee_id, case.team.name) == (None, "Customer support")
+
+
+def test_an_inactive_owner_is_passed_over_for_their_team(answer, create_user):
+    owner = create_user("gone@nordlys.example.com", team="Key accounts")
+    owner.active = False
+    db.session.commit()
+    response_id = answer(3, "B", owner=owner)
+    route_responses(RULES, [response_id], now=NOW)
+    db.session.commit()
+    case = _case(response_id)
+    assert (case.assignee_id, case.team.name) == (None, "Customer support")
+
+
+def test_content_answers_are_decided_without_a_case(answer):
+    response_id = answer(9, "C")
+    report = route_responses(RULES, [response_id], now=NOW)
+    db.session.commit()
+    assert (report.decided, report.cases) == (1, 0)
+    assert _case(response_id) is None
+    assert db.session.get(RoutingDecision, response_id).rule_key is None
+
+
+def test_routing_twice_makes_one_case_and_waits_for_answers_to_settle(answer):
+    settled = answer(2, "A")
+    fresh = answer(2, "A", answered_at=NOW - timedelta(minutes=2))
+    first = route_pending(RULES, now=NOW)
+    again = route_pending(RULES, now=NOW)
+    assert (first.cases, again.cases) == (1, 0)
+    assert _case(settled) is not None and _case(fresh) is None
+    later = route_pending(RULES, now=NOW + timedelta(minutes=15))
+    assert later.cases == 1
+    assert _count(Case) == 2 and _count(CaseEvent) == 2
+
+
+def test_two_routing_jobs_at_once_make_one_case_per_response(app, answer, is_postgres):
+    if not is_postgres:
+        pytest.skip("SQLite has one writer at a time; the race is real on PostgreSQL")
+    for n in range(12):
+        answer(n % 5, "A")
+    barrier, errors = threading.Barrier(2), []
+
+    def job():
+        with app.app_context():
+            try:
+                barrier.wait()
+                route_pending(RULES, now=NOW, limit=3)
+            except Exception as exc:  # noqa: BLE001 - asserted below
+                errors.append(repr(exc))
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=job) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    db.session.remove()
+    assert _count(Case) == 12 and _count(RoutingDecision) == 12
