@@ -17,6 +17,7 @@ def register_commands(app) -> None:
     from feedback.demo.cli import demo_cli
     from feedback.jobs.cli import jobs_cli, worker_command
     from feedback.responses.cli import responses_cli
+    from feedback.routing.cli import cases_cli, routing_cli
     from feedback.surveys.cli import templates_cli
     from feedback.surveys.wave_cli import surveys_cli, waves_cli
 
@@ -31,6 +32,8 @@ def register_commands(app) -> None:
         templates_cli,
         surveys_cli,
         waves_cli,
+        routing_cli,
+        cases_cli,
         responses_cli,
         jobs_cli,
         worker_command,

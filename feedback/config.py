@@ -118,6 +118,13 @@ class Config:
         ).rstrip("/")
         # SendGrid's signed event webhook: its public key (base64 DER / PEM body).
         self.FEEDBACK_SENDGRID_WEBHOOK_KEY = env.get("FEEDBACK_SENDGRID_WEBHOOK_KEY") or None
+        # Routing: the rules file, and how long an answer must stay unchanged before routing.
+        self.FEEDBACK_ROUTING_FILE = env.get("FEEDBACK_ROUTING_FILE") or str(
+            Path(self.FEEDBACK_TEMPLATES_DIR) / "routing.yaml"
+        )
+        self.FEEDBACK_ROUTING_SETTLE_MINUTES = parse_int(
+            env.get("FEEDBACK_ROUTING_SETTLE_MINUTES"), 10, "FEEDBACK_ROUTING_SETTLE_MINUTES"
+        )
         # "auto": the web process runs the jobs itself when there is no Redis; "off": never.
         self.FEEDBACK_SCHEDULER = env.get("FEEDBACK_SCHEDULER", "auto").strip().lower()
         if self.FEEDBACK_SCHEDULER not in ("auto", "off"):

@@ -174,3 +174,56 @@ def test_two_routing_jobs_at_once_make_one_case_per_response(app, answer, is_pos
     assert errors == []
     db.session.remove()
     assert _count(Case) == 12 and _count(RoutingDecision) == 12
+
+
+# command line ----------------------------------------------------------------------------
+
+
+def test_explain_and_simulate_write_nothing(runner, answer):
+    response_id = answer(3, "C", "retain", comment="Leveringen var forsinket.", language="da")
+    result = runner.invoke(args=["routing", "explain", str(response_id)])
+    assert result.exit_code == 0, result.output
+    assert "band detractor, class C, programme retain, comment negative (delivery)" in result.output
+    assert "  cd_grow_detractor: no, programme is retain, not grow" in result.output
+    assert "Result: cd_retain_detractor" in result.output
+    wave_id = db.session.get(Response, response_id).wave_id
+    simulated = runner.invoke(args=["routing", "simulate", "--wave", str(wave_id)])
+    assert simulated.exit_code == 0, simulated.output
+    assert "cd_retain_detractor" in simulated.output and "1 answers in wave" in simulated.output
+    assert _count(Case) == 0 and _count(RoutingDecision) == 0
+
+
+def test_routing_cli_bad_input(runner, make_app, tmp_path):
+    assert runner.invoke(args=["routing", "explain", "999999"]).exit_code == 1
+    assert runner.invoke(args=["routing", "explain", "abc"]).exit_code == 2
+    assert runner.invoke(args=["routing", "simulate", "--wave", "999999"]).exit_code == 1
+    assert "6 rules OK" in runner.invoke(args=["routing", "check"]).output
+    bad = tmp_path / "routing.yaml"
+    bad.write_text("rules: []\n")
+    other = make_app(FEEDBACK_ROUTING_FILE=str(bad))
+    with other.app_context():  # commands run in the current app context: make it this app's
+        result = other.test_cli_runner().invoke(args=["routing", "check"])
+    assert result.exit_code == 1
+    assert "routing.yaml: rules: a list of at least one rule is required" in result.output
+
+
+def test_cases_list_as_json(runner, answer, create_user):
+    owner = create_user("eva@nordlys.example.com", team="Key accounts")
+    answer(1, "A", owner=owner)
+    answer(4, "D", "retain")
+    result = runner.invoke(args=["jobs", "run", "route_answers"])
+    assert "2 cases created" in result.output, result.output
+    listed = runner.invoke(args=["cases", "list", "--json"])
+    import json
+
+    cases = json.loads(listed.output)
+    assert [(c["rule"], c["assignee_email"], c["team"]) for c in cases] == [
+        ("a_detractor", "eva@nordlys.example.com", "Key accounts"),
+        ("cd_retain_detractor", None, "Customer support"),
+    ]
+    assert set(cases[0]) >= {"id", "customer_external_id", "priority", "status", "due_at"}
+    assert cases[0]["due_at"].endswith("+00:00")
+    mine = runner.invoke(args=["cases", "list", "--assignee", "EVA@nordlys.example.com"])
+    assert "1 cases" in mine.output
+    assert runner.invoke(args=["cases", "list", "--assignee", "nobody@x.dk"]).exit_code == 1
+    assert runner.invoke(args=["cases", "list", "--status", "lost"]).exit_code == 2

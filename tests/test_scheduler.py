@@ -43,7 +43,8 @@ def test_due_jobs_run_and_wait_their_interval(app, tmp_path, monkeypatch):
     scheduler = Scheduler(app, tmp_path / "lock")
     assert sorted(scheduler.run_due(now=1000.0)) == sorted(JOBS)
     assert scheduler.run_due(now=1001.0) == []  # nothing is due a second later
-    assert scheduler.run_due(now=1061.0) == ["send_due_invitations"]
+    # every 60 s: sending and routing
+    assert sorted(scheduler.run_due(now=1061.0)) == ["route_answers", "send_due_invitations"]
     assert ran == ["send", "remind", "send"]
     db.session.expire_all()
     assert db.session.get(Wave, past.id).status == "closed"

@@ -41,12 +41,25 @@ def _close_waves(app) -> str:
     return f"{close_due_waves()} waves closed"
 
 
+def _route_answers(app) -> str:
+    from datetime import timedelta
+
+    from feedback.routing.engine import route_pending
+    from feedback.routing.rules import load_rules
+
+    rules = load_rules(app.config["FEEDBACK_ROUTING_FILE"])
+    settle = timedelta(minutes=app.config["FEEDBACK_ROUTING_SETTLE_MINUTES"])
+    report = route_pending(rules, settle=settle)
+    return f"{report.decided} answers routed, {report.cases} cases created"
+
+
 JOBS = {
     job.name: job
     for job in (
         Job("send_due_invitations", 60, _send_invitations),
         Job("send_due_reminders", 900, _send_reminders),
         Job("close_due_waves", 300, _close_waves),
+        Job("route_answers", 60, _route_answers),
     )
 }
 
