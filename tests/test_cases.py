@@ -1,0 +1,98 @@
+"""Working a case: rights checked on the server, status moves, outcome required, history."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from feedback.auth.services import get_or_create_team
+from feedback.cases.models import Case
+from feedback.cases.services import (
+    NotAllowed,
+    add_comment,
+    change_status,
+    get_case_for,
+    reassign,
+)
+from feedback.dbtypes import utcnow
+from feedback.errors import DomainError, NotFound
+from feedback.extensions import db
+
+
+@pytest.fixture
+def people(create_user):
+    return {
+        "owner": create_user("owner@nordlys.example.com", team="Key accounts"),
+        "teammate": create_user("mate@nordlys.example.com", team="Key accounts"),
+        "support": create_user("support@nordlys.example.com", team="Customer support"),
+        "manager": create_user("boss@nordlys.example.com", role="manager", team="Management"),
+    }
+
+
+@pytest.fixture
+def case(people, create_customer):
+    customer = create_customer(owner=people["owner"])
+    case = Case(customer_id=customer.id, rule_key="a_detractor", title="Call the customer",
+                assignee_id=people["owner"].id, team_id=people["owner"].team_id,
+                priority="urgent", due_at=utcnow() + timedelta(hours=24))  # fmt: skip
+    db.session.add(case)
+    db.session.commit()
+    return case
+
+
+def test_the_owner_works_the_case_to_resolution_and_the_history_shows_it(people, case):
+    owner = people["owner"]
+    change_status(owner, case, "in_progress")
+    add_comment(owner, case, "Called Søren; the invoice error is being credited.")
+    with pytest.raises(DomainError, match="an outcome is required"):
+        change_status(owner, case, "resolved", note="   ")
+    change_status(owner, case, "resolved", note="Credit note sent; customer satisfied.")
+    db.session.commit()
+    assert case.status == "resolved" and case.closed_at is not None
+    assert case.outcome == "Credit note sent; customer satisfied."
+    assert case.first_action_at is not None
+    assert [(e.kind, e.actor_id) for e in case.events] == [
+        ("status", owner.id),
+        ("comment", owner.id),
+        ("resolved", owner.id),
+    ]
+    change_status(owner, case, "in_progress")  # reopened
+    assert case.closed_at is None
+
+
+def test_impossible_moves_are_refused(people, case):
+    owner = people["owner"]
+    change_status(owner, case, "no_action", note="Duplicate of an earlier complaint.")
+    with pytest.raises(DomainError, match="a no action case cannot become waiting on customer"):
+        change_status(owner, case, "waiting_on_customer")
+    with pytest.raises(DomainError, match="unknown status"):
+        change_status(owner, case, "lost")
+
+
+def test_rights_are_checked_on_the_server(people, case):
+    with pytest.raises(NotFound):
+        get_case_for(people["support"], case.id)  # another team: not even visible
+    with pytest.raises(NotAllowed):
+        change_status(people["support"], case, "in_progress")
+    assert get_case_for(people["teammate"], case.id) is case  # the team can see it ...
+    with pytest.raises(NotAllowed):
+        add_comment(people["teammate"], case, "I'll take it")  # ... but not change it
+    change_status(people["manager"], case, "in_progress")  # managers may act on every case
+    with pytest.raises(NotFound):
+        get_case_for(people["owner"], 999_999)
+
+
+def test_reassigning_to_a_person_or_a_team_queue(people, case):
+    manager = people["manager"]
+    reassign(manager, case, assignee=people["support"])
+    assert (case.assignee_id, case.team_id) == (people["support"].id, people["support"].team_id)
+    queue = get_or_create_team("Customer support")
+    reassign(people["support"], case, team_id=queue.id)
+    assert (case.assignee_id, case.team_id) == (None, queue.id)
+    people["teammate"].active = False
+    with pytest.raises(DomainError, match="not an active user"):
+        reassign(manager, case, assignee=people["teammate"])
+    with pytest.raises(DomainError, match="choose a person or a team"):
+        reassign(manager, case)
+    assert [e.kind for e in case.events] == ["assigned", "assigned"]
