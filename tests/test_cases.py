@@ -96,3 +96,61 @@ def test_reassigning_to_a_person_or_a_team_queue(people, case):
     with pytest.raises(DomainError, match="choose a person or a team"):
         reassign(manager, case)
     assert [e.kind for e in case.events] == ["assigned", "assigned"]
+
+
+# escalation --------------------------------------------------------------------------------
+
+
+def _breached(case, hours=2):
+    case.due_at = utcnow() - timedelta(hours=hours)
+    db.session.commit()
+
+
+def test_a_breached_case_is_escalated_once_to_its_team_managers(
+    people, case, create_user, tmp_path
+):
+    import email
+    import email.policy
+
+    from feedback.cases.escalation import escalate_breached
+    from feedback.delivery.backends.outbox import OutboxBackend
+
+    lead = create_user("lead@nordlys.example.com", role="manager", team="Key accounts",
+                       name="Key Lead")  # fmt: skip
+    backend = OutboxBackend(tmp_path / "outbox", ("s@nordlys.example.com", "Feedback Loop"))
+    config = {"FEEDBACK_BASE_URL": "https://loop.example.com"}
+    assert escalate_breached(config, backend) == 0  # not due yet
+    _breached(case)
+    assert escalate_breached(config, backend) == 1
+    assert escalate_breached(config, backend) == 0  # once
+    db.session.expire_all()
+    assert case.escalated_at is not None
+    assert [e.detail for e in case.events if e.kind == "escalated"] == [
+        "Past its deadline; escalated to Key Lead"
+    ]
+    (mail,) = (tmp_path / "outbox").glob("*.eml")
+    parsed = email.message_from_bytes(mail.read_bytes(), policy=email.policy.default)
+    assert parsed["To"].addresses[0].addr_spec == lead.email
+    assert parsed["X-Feedback-Case"] == str(case.id)
+    assert "https://loop.example.com/cases/" in parsed.get_body(("plain",)).get_content()
+
+
+def test_resolved_cases_are_not_escalated_and_teams_without_a_manager_reach_all(
+    people, case, create_customer, tmp_path
+):
+    from feedback.cases.escalation import escalate_breached
+    from feedback.delivery.backends.outbox import OutboxBackend
+
+    backend = OutboxBackend(tmp_path / "outbox", ("s@nordlys.example.com", "Feedback Loop"))
+    config = {"FEEDBACK_BASE_URL": "https://loop.example.com"}
+    change_status(people["owner"], case, "resolved", note="Done.")
+    _breached(case)
+    assert escalate_breached(config, backend) == 0
+    other = Case(customer_id=create_customer().id, rule_key="b_detractor", title="Call",
+                 team_id=people["support"].team_id, priority="high",
+                 due_at=utcnow() - timedelta(hours=1))  # fmt: skip
+    db.session.add(other)
+    db.session.commit()
+    assert escalate_breached(config, backend) == 1
+    # Customer support has no manager: every manager hears of it.
+    assert len(list((tmp_path / "outbox").glob("*.eml"))) == 1

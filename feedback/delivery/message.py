@@ -32,6 +32,9 @@ class OutgoingMessage:
     substitutions: dict[str, str] = field(default_factory=dict)
     # RFC 8058 one-click unsubscribe: List-Unsubscribe and List-Unsubscribe-Post.
     headers: dict[str, str] = field(default_factory=dict)
+    # What `invitation_id` identifies: "invitation" (survey mail) or "case" (staff mail), so
+    # delivery events about a staff mail are never taken for an invitation's.
+    kind: str = "invitation"
 
     def _fill(self, text: str) -> str:
         for tag, value in self.substitutions.items():

@@ -53,6 +53,12 @@ def _route_answers(app) -> str:
     return f"{report.decided} answers routed, {report.cases} cases created"
 
 
+def _escalate_cases(app) -> str:
+    from feedback.cases.escalation import escalate_breached
+
+    return f"{escalate_breached(app.config, _backend(app))} cases escalated"
+
+
 JOBS = {
     job.name: job
     for job in (
@@ -60,6 +66,7 @@ JOBS = {
         Job("send_due_reminders", 900, _send_reminders),
         Job("close_due_waves", 300, _close_waves),
         Job("route_answers", 60, _route_answers),
+        Job("escalate_breached_cases", 300, _escalate_cases),
     )
 }
 

@@ -17,7 +17,7 @@ def to_mime(message: OutgoingMessage, sender: tuple[str, str]) -> EmailMessage:
     mime["Date"] = formatdate(localtime=False)
     mime["Message-ID"] = make_msgid(domain=sender_email.rpartition("@")[2])
     mime["Content-Language"] = message.content.language
-    mime["X-Feedback-Invitation"] = str(message.invitation_id)
+    mime[f"X-Feedback-{message.kind.capitalize()}"] = str(message.invitation_id)
     for name, value in message.headers.items():
         mime[name] = value
     mime.set_content(message.text)

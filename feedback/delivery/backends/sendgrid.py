@@ -126,7 +126,7 @@ def _personalization(message: OutgoingMessage) -> dict:
     return {
         "to": [to],
         "substitutions": message.substitutions,
-        "custom_args": {"invitation_id": str(message.invitation_id)},
+        "custom_args": {f"{message.kind}_id": str(message.invitation_id)},
         "headers": message.headers,
     }
 
