@@ -154,3 +154,34 @@ def test_resolved_cases_are_not_escalated_and_teams_without_a_manager_reach_all(
     assert escalate_breached(config, backend) == 1
     # Customer support has no manager: every manager hears of it.
     assert len(list((tmp_path / "outbox").glob("*.eml"))) == 1
+
+
+# announcing new cases -------------------------------------------------------------------------
+
+
+def test_new_cases_are_announced_once_to_the_assignee_or_the_team(
+    people, case, create_customer, tmp_path
+):
+    import email
+    import email.policy
+
+    from feedback.cases.notify import notify_new_cases
+    from feedback.delivery.backends.outbox import OutboxBackend
+
+    queue_case = Case(customer_id=create_customer(name="<b>Ærø</b> A/S").id, rule_key="x",
+                      title="Handle the feedback", team_id=people["support"].team_id,
+                      priority="normal", due_at=utcnow() + timedelta(days=5))  # fmt: skip
+    db.session.add(queue_case)
+    db.session.commit()
+    outbox = tmp_path / "outbox"
+    backend = OutboxBackend(outbox, ("s@nordlys.example.com", "Feedback Loop"))
+    config = {"FEEDBACK_BASE_URL": "https://loop.example.com"}
+    assert notify_new_cases(config, backend) == 2
+    assert notify_new_cases(config, backend) == 0
+    mails = [email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
+             for p in outbox.glob("*.eml")]  # fmt: skip
+    to = sorted(m["To"].addresses[0].addr_spec for m in mails)
+    assert to == ["owner@nordlys.example.com", "support@nordlys.example.com"]
+    queue_mail = next(m for m in mails if "support@" in str(m["To"]))
+    html = queue_mail.get_body(("html",)).get_content()
+    assert "&lt;b&gt;Ærø&lt;/b&gt; A/S" in html and "<b>Ærø</b>" not in html

@@ -44,7 +44,11 @@ def test_due_jobs_run_and_wait_their_interval(app, tmp_path, monkeypatch):
     assert sorted(scheduler.run_due(now=1000.0)) == sorted(JOBS)
     assert scheduler.run_due(now=1001.0) == []  # nothing is due a second later
     # every 60 s: sending and routing
-    assert sorted(scheduler.run_due(now=1061.0)) == ["route_answers", "send_due_invitations"]
+    assert sorted(scheduler.run_due(now=1061.0)) == [
+        "notify_new_cases",
+        "route_answers",
+        "send_due_invitations",
+    ]
     assert ran == ["send", "remind", "send"]
     db.session.expire_all()
     assert db.session.get(Wave, past.id).status == "closed"

@@ -59,6 +59,12 @@ def _escalate_cases(app) -> str:
     return f"{escalate_breached(app.config, _backend(app))} cases escalated"
 
 
+def _notify_cases(app) -> str:
+    from feedback.cases.notify import notify_new_cases
+
+    return f"{notify_new_cases(app.config, _backend(app))} new cases announced"
+
+
 JOBS = {
     job.name: job
     for job in (
@@ -67,6 +73,7 @@ JOBS = {
         Job("close_due_waves", 300, _close_waves),
         Job("route_answers", 60, _route_answers),
         Job("escalate_breached_cases", 300, _escalate_cases),
+        Job("notify_new_cases", 60, _notify_cases),
     )
 }
 

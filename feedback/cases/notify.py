@@ -1,0 +1,117 @@
+"""Telling the assignee about a new case: what the customer said and who they are.
+
+Like escalation, the job claims cases with one guarded UPDATE (notified_at IS NULL -> now,
+RETURNING the ids), so each case is announced exactly once. A case in a team queue goes to
+the team's active members. The mail carries the score and comment, class and 12-month
+revenue, the contacts, the deadline and a link to the case.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from markupsafe import escape
+from sqlalchemy import and_, select, update
+
+from feedback.auth.models import User
+from feedback.cases.models import Case
+from feedback.customers.models import Contact, Customer, CustomerSegment
+from feedback.customers.segments import latest_run_id
+from feedback.dbtypes import utcnow
+from feedback.delivery.message import MailContent, OutgoingMessage
+from feedback.extensions import db
+from feedback.responses.models import Response
+
+
+def notify_new_cases(config, backend, *, now: datetime | None = None) -> int:
+    now = now or utcnow()
+    ids = list(
+        db.session.execute(
+            update(Case)
+            .where(Case.notified_at.is_(None))
+            .values(notified_at=now)
+            .returning(Case.id)
+            .execution_options(synchronize_session=False)
+        ).scalars()
+    )
+    if not ids:
+        db.session.commit()
+        return 0
+    segment = and_(
+        CustomerSegment.customer_id == Customer.id, CustomerSegment.run_id == latest_run_id()
+    )
+    rows = db.session.execute(
+        select(Case, Customer, Response.score, Response.comment, CustomerSegment)
+        .join(Customer, Customer.id == Case.customer_id)
+        .outerjoin(Response, Response.id == Case.response_id)
+        .outerjoin(CustomerSegment, segment)
+        .where(Case.id.in_(ids))
+    ).all()
+    contacts: dict[int, list[Contact]] = {}
+    for contact in db.session.scalars(
+        select(Contact).where(Contact.customer_id.in_({r[1].id for r in rows}))
+    ):
+        contacts.setdefault(contact.customer_id, []).append(contact)
+    team_members: dict[int, list[User]] = {}
+    for user in db.session.scalars(select(User).where(User.active.is_(True))):
+        if user.team_id is not None:
+            team_members.setdefault(user.team_id, []).append(user)
+    messages = []
+    for case, customer, score, comment, segment_row in rows:
+        if case.assignee is not None:
+            recipients = [case.assignee] if case.assignee.active else []
+        else:
+            recipients = team_members.get(case.team_id, [])
+        for user in recipients:
+            messages.append(
+                _message(
+                    config,
+                    case,
+                    user,
+                    customer,
+                    score,
+                    comment or "",
+                    segment_row,
+                    contacts.get(customer.id, []),
+                )  # fmt: skip
+            )
+    db.session.commit()
+    if messages:
+        backend.send(messages)
+    return len(ids)
+
+
+def _message(config, case, user, customer, score, comment, segment, contacts):
+    link = f"{config['FEEDBACK_BASE_URL']}/cases/{case.id}"
+    klass = f"class {segment.abc_class}, {segment.programme}" if segment else "class not computed"
+    revenue = (
+        f"{segment.revenue_12m:,.0f} {config.get('FEEDBACK_BASE_CURRENCY', 'EUR')}"
+        if segment
+        else "unknown"
+    )
+    people = [f"{c.name} <{c.email}>" for c in contacts if c.status == "active"]
+    lines = [
+        f"{case.title}",
+        f"Customer: {customer.name} ({customer.external_id}), {klass}, 12-month revenue {revenue}",
+        f"Score: {score if score is not None else '-'}",
+        f"Comment: {comment or '(none)'}",
+        f"Contacts: {', '.join(people) or '(none active)'}",
+        f"Due: {case.due_at:%Y-%m-%d %H:%M} UTC · priority {case.priority}",
+        "",
+        link,
+    ]
+    html = "".join(f"<p>{escape(line)}</p>" for line in lines[:-2]) + (
+        f'<p><a href="{escape(link)}">Open the case</a></p>'
+    )
+    return OutgoingMessage(
+        invitation_id=case.id,
+        to_email=user.email,
+        to_name=user.display_name,
+        content=MailContent(
+            subject=f"New case: {case.title} – {customer.name}",
+            html=html,
+            text="\n".join(lines) + "\n",
+            language="en",
+        ),
+        kind="case",
+    )
