@@ -1,9 +1,9 @@
 """Escalating breached cases: past their deadline and still open, once each.
 
-The job claims breached cases with one guarded UPDATE (escalated_at IS NULL -> now, RETURNING
-the ids), so a case is escalated exactly once however often, or in how many workers, the job
-runs. Each escalation is written to the case's history and mailed to the managers of the
-case's team (all managers when the team has none) through the configured delivery backend.
+The job claims breached cases with notify.claim_cases (escalated_at IS NULL -> now), so a
+case is escalated exactly once however often, or in how many workers, the job runs. Each
+escalation is written to the case's history and mailed to the managers of the case's team
+(all managers when the team has none) through the configured delivery backend.
 """
 
 from __future__ import annotations
@@ -11,10 +11,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from markupsafe import escape
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from feedback.auth.models import Team, User
 from feedback.cases.models import OPEN_STATUSES, Case, CaseEvent
+from feedback.cases.notify import claim_cases
 from feedback.customers.models import Customer
 from feedback.dbtypes import utcnow
 from feedback.delivery.message import MailContent, OutgoingMessage
@@ -24,15 +25,7 @@ from feedback.extensions import db
 def escalate_breached(config, backend, *, now: datetime | None = None) -> int:
     """Escalate every open case past its deadline that was not escalated yet; commits."""
     now = now or utcnow()
-    ids = list(
-        db.session.execute(
-            update(Case)
-            .where(Case.status.in_(OPEN_STATUSES), Case.due_at < now, Case.escalated_at.is_(None))
-            .values(escalated_at=now)
-            .returning(Case.id)
-            .execution_options(synchronize_session=False)
-        ).scalars()
-    )
+    ids = claim_cases(Case.escalated_at, Case.status.in_(OPEN_STATUSES), Case.due_at < now, now=now)
     if not ids:
         db.session.commit()
         return 0

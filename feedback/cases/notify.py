@@ -12,6 +12,7 @@ from datetime import datetime
 
 from markupsafe import escape
 from sqlalchemy import and_, select, update
+from sqlalchemy.orm import aliased
 
 from feedback.auth.models import User
 from feedback.cases.models import Case
@@ -23,26 +24,34 @@ from feedback.extensions import db
 from feedback.responses.models import Response
 
 
-def notify_new_cases(config, backend, *, now: datetime | None = None) -> int:
-    now = now or utcnow()
-    ids = list(
+def claim_cases(mark, *conditions, now: datetime) -> list[int]:
+    """Set a case's once-only timestamp (notified_at, escalated_at) where it is still unset,
+    returning the ids this call set: however often or wherever the job runs, once per case."""
+    return list(
         db.session.execute(
             update(Case)
-            .where(Case.notified_at.is_(None))
-            .values(notified_at=now)
+            .where(mark.is_(None), *conditions)
+            .values({mark.key: now})
             .returning(Case.id)
             .execution_options(synchronize_session=False)
         ).scalars()
     )
+
+
+def notify_new_cases(config, backend, *, now: datetime | None = None) -> int:
+    now = now or utcnow()
+    ids = claim_cases(Case.notified_at, now=now)
     if not ids:
         db.session.commit()
         return 0
     segment = and_(
         CustomerSegment.customer_id == Customer.id, CustomerSegment.run_id == latest_run_id()
     )
+    assignee = aliased(User)
     rows = db.session.execute(
-        select(Case, Customer, Response.score, Response.comment, CustomerSegment)
+        select(Case, Customer, Response.score, Response.comment, CustomerSegment, assignee)
         .join(Customer, Customer.id == Case.customer_id)
+        .outerjoin(assignee, assignee.id == Case.assignee_id)
         .outerjoin(Response, Response.id == Case.response_id)
         .outerjoin(CustomerSegment, segment)
         .where(Case.id.in_(ids))
@@ -57,9 +66,9 @@ def notify_new_cases(config, backend, *, now: datetime | None = None) -> int:
         if user.team_id is not None:
             team_members.setdefault(user.team_id, []).append(user)
     messages = []
-    for case, customer, score, comment, segment_row in rows:
-        if case.assignee is not None:
-            recipients = [case.assignee] if case.assignee.active else []
+    for case, customer, score, comment, segment_row, person in rows:
+        if person is not None:
+            recipients = [person] if person.active else []
         else:
             recipients = team_members.get(case.team_id, [])
         for user in recipients:

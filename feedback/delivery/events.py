@@ -22,6 +22,7 @@ from sendgrid.helpers.eventwebhook import EventWebhook
 from sqlalchemy import select, update
 
 from feedback.customers.models import Contact
+from feedback.dbtypes import upsert_insert
 from feedback.extensions import db
 from feedback.surveys.models import Invitation, InvitationEvent
 
@@ -136,12 +137,9 @@ def _event_row(event: dict) -> dict | None:
 
 
 def _insert_ignoring_repeats():
-    table = InvitationEvent.__table__
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(table).on_conflict_do_nothing(index_elements=["external_id"])
+    return upsert_insert(InvitationEvent.__table__).on_conflict_do_nothing(
+        index_elements=["external_id"]
+    )
 
 
 def _apply(row: dict) -> None:

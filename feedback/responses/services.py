@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from sqlalchemy import select, update
 
-from feedback.dbtypes import utcnow
+from feedback.dbtypes import upsert_insert, utcnow
 from feedback.errors import DomainError, NotFound
 from feedback.extensions import db
 from feedback.responses.models import Answer, Response
@@ -62,21 +62,21 @@ def find_invitation(token: str) -> Invitation:
     return invitation
 
 
-def open_survey(token: str, *, now: datetime | None = None, for_answering: bool = False):
-    """The invitation, its wave, pinned template and current response.
-
-    Reading a closed survey is allowed (to show it was closed); answering it is not."""
+def open_survey(token: str) -> OpenSurvey:
+    """The invitation, its wave, pinned template and current response (closed or not)."""
     invitation = find_invitation(token)
     wave = invitation.wave
-    if for_answering and is_closed(wave, now or utcnow()):
-        raise SurveyClosed("this survey has closed")
     version = db.session.get(TemplateVersion, wave.template_version_id)
     response = db.session.scalar(select(Response).where(Response.invitation_id == invitation.id))
-    return OpenSurvey(invitation, wave, SurveyTemplate.from_content(version.content), response)
+    return OpenSurvey(invitation, wave, pinned_template(version.id, version.content_hash), response)
 
 
 def is_closed(wave: Wave, now: datetime) -> bool:
-    return wave.status == "closed" or (wave.closes_at is not None and wave.closes_at <= now)
+    return _closed(wave.status, wave.closes_at, now)
+
+
+def _closed(status: str, closes_at: datetime | None, now: datetime) -> bool:
+    return status == "closed" or (closes_at is not None and closes_at <= now)
 
 
 def parse_scores(template: SurveyTemplate, raw: dict[str, str]) -> dict[str, int]:
@@ -161,7 +161,7 @@ def save_answers(
     response upserted (RETURNING its id), the answers upserted, the response updated."""
     now = now or utcnow()
     target = _target(token)
-    if target.wave_status == "closed" or target.closes_at <= now:
+    if _closed(target.wave_status, target.closes_at, now):
         raise SurveyClosed("this survey has closed")
     template = pinned_template(target.template_version_id, target.template_hash)
     if PRIMARY in scores:
@@ -205,7 +205,7 @@ class SavedAnswer:
 
 def _upsert_response(target: _Target, now: datetime) -> int:
     """Insert the invitation's response, or touch the one there: its id either way."""
-    statement = _insert(Response.__table__).values(
+    statement = upsert_insert(Response.__table__).values(
         invitation_id=target.invitation_id,
         wave_id=target.wave_id,
         customer_id=target.customer_id,
@@ -223,7 +223,7 @@ def _upsert_response(target: _Target, now: datetime) -> int:
 
 
 def _upsert_answers(response_id: int, scores: dict[str, int]) -> None:
-    statement = _insert(Answer.__table__).values(
+    statement = upsert_insert(Answer.__table__).values(
         [{"response_id": response_id, "question_key": k, "score": v} for k, v in scores.items()]
     )
     db.session.execute(
@@ -261,12 +261,3 @@ def unsubscribe(token: str, *, now: datetime | None = None) -> bool:
         db.session.add(InvitationEvent(invitation_id=invitation.id, kind="unsubscribed", at=now))
     db.session.flush()
     return bool(changed)
-
-
-def _insert(table):
-    """INSERT with ON CONFLICT for the dialect in use (SQLite and PostgreSQL both have it)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(table)

@@ -22,7 +22,7 @@ from feedback.auth.services import get_or_create_team
 from feedback.cases.models import Case, CaseEvent, RoutingDecision
 from feedback.customers.models import Customer, CustomerSegment
 from feedback.customers.segments import latest_run_id
-from feedback.dbtypes import utcnow
+from feedback.dbtypes import upsert_insert, utcnow
 from feedback.extensions import db
 from feedback.responses.models import Response
 from feedback.routing.rules import Facts, Rule, RuleSet, first_match
@@ -192,8 +192,4 @@ def ensure_teams(rules: RuleSet) -> None:
 
 
 def _insert_ignoring(table, column: str):
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    return dialect_insert(table).on_conflict_do_nothing(index_elements=[column])
+    return upsert_insert(table).on_conflict_do_nothing(index_elements=[column])

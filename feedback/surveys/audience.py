@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, case, exists, func, literal, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from feedback.customers.models import Contact, Customer, CustomerSegment
 from feedback.customers.segments import latest_run_id
+from feedback.dbtypes import upsert_insert
 from feedback.extensions import db
 from feedback.surveys.models import Invitation, Wave
 
@@ -155,8 +155,7 @@ def create_invitations(wave: Wave, *, now: datetime, quiet_days: int) -> int:
     ]
     if not values:
         return 0
-    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(Invitation.__table__).on_conflict_do_nothing(
+    statement = upsert_insert(Invitation.__table__).on_conflict_do_nothing(
         index_elements=["wave_id", "contact_id"]
     )
     count = select(func.count()).where(Invitation.wave_id == wave.id)
