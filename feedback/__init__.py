@@ -71,6 +71,8 @@ def _import_models() -> None:
 def _register_blueprints(app) -> None:
     from feedback.admin import bp as admin_bp
     from feedback.auth import bp as auth_bp
+    from feedback.cases import bp as cases_bp
+    from feedback.cases import public_bp as case_public_bp
     from feedback.customers import bp as customers_bp
     from feedback.delivery.routes import bp as webhooks_bp
     from feedback.health import bp as health_bp
@@ -84,3 +86,5 @@ def _register_blueprints(app) -> None:
     app.register_blueprint(customers_bp)
     app.register_blueprint(public_bp)
     app.register_blueprint(webhooks_bp)
+    app.register_blueprint(cases_bp)
+    app.register_blueprint(case_public_bp)
