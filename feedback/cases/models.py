@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from feedback.auth.models import Team, User
@@ -21,6 +21,9 @@ CLOSED_STATUSES = ("resolved", "no_action")
 
 def _in(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+_OPEN = _in("status", OPEN_STATUSES)
 
 
 class RoutingDecision(db.Model):
@@ -49,6 +52,14 @@ class Case(db.Model):
         CheckConstraint("assignee_id IS NOT NULL OR team_id IS NOT NULL", name="assigned"),
         UniqueConstraint("response_id"),  # one case per response
         Index("ix_cases_status_due", "status", "due_at"),
+        # The queue's "everything open, soonest due first" without sorting every open case.
+        Index(
+            "ix_cases_open_due",
+            "due_at",
+            "id",
+            postgresql_where=text(_OPEN),
+            sqlite_where=text(_OPEN),
+        ),  # fmt: skip
         Index("ix_cases_assignee_status", "assignee_id", "status"),
         Index("ix_cases_team_status", "team_id", "status"),
         Index("ix_cases_customer", "customer_id", "created_at"),
@@ -66,6 +77,10 @@ class Case(db.Model):
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     outcome: Mapped[str] = mapped_column(Text, default="")  # required to resolve
     root_cause: Mapped[str | None] = mapped_column(String(40))  # a theme key
+    # The comment's analysis when the case was made, kept so the queue can filter on it:
+    # themes as ",delivery,price," (commas around each key, for a plain LIKE), sentiment label.
+    themes: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    sentiment: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     first_action_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
