@@ -10,6 +10,7 @@ or in two workers at once, and a matching response still gets exactly one case, 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -25,7 +26,7 @@ from feedback.customers.segments import latest_run_id
 from feedback.dbtypes import upsert_insert, utcnow
 from feedback.extensions import db
 from feedback.responses.models import Response
-from feedback.routing.rules import Facts, Rule, RuleSet, first_match
+from feedback.routing.rules import Facts, Match, Rule, RuleSet, first_match
 
 SETTLE = timedelta(minutes=10)
 
@@ -49,10 +50,14 @@ class _Subject:
 
 def subjects(response_ids: list[int]) -> list[_Subject]:
     """Everything routing needs about these responses, in one query plus text analysis."""
+    return [_subject(row, analyse=True) for row in _rows(response_ids)]
+
+
+def _rows(response_ids: list[int]) -> list:
     segment = and_(
         CustomerSegment.customer_id == Customer.id, CustomerSegment.run_id == latest_run_id()
     )
-    rows = db.session.execute(
+    return db.session.execute(
         select(
             Response.id, Response.customer_id, User.id, User.team_id,
             Response.answered_at, Response.score, Response.csi, Response.comment,
@@ -64,88 +69,166 @@ def subjects(response_ids: list[int]) -> list[_Subject]:
         .where(Response.id.in_(response_ids))
         .order_by(Response.id)
     ).all()  # fmt: skip
-    found = []
-    for (response_id, customer_id, owner_id, team_id, answered_at, score, csi, comment,
-         language, abc_class, programme) in rows:  # fmt: skip
-        comment = (comment or "").strip()
-        facts = Facts(
-            score=score,
-            csi=csi,
-            abc_class=abc_class,
-            programme=programme,
-            sentiment=analyse_sentiment(comment, language).label if comment else None,
-            themes=tuple(tag_themes(comment, language)) if comment else (),
-            language=language,
-        )
-        # owner_id is the named owner if that account is active (an inactive one cannot act)
-        found.append(_Subject(response_id, customer_id, owner_id, team_id, answered_at, facts))
-    return found
+
+
+def _subject(row, *, analyse: bool) -> _Subject:
+    (response_id, customer_id, owner_id, team_id, answered_at, score, csi, comment, language,
+     abc_class, programme) = row  # fmt: skip
+    comment = (comment or "").strip()
+    facts = Facts(
+        score=score,
+        csi=csi,
+        abc_class=abc_class,
+        programme=programme,
+        sentiment=analyse_sentiment(comment, language).label if comment and analyse else None,
+        themes=tuple(tag_themes(comment, language)) if comment and analyse else (),
+        language=language,
+    )
+    # owner_id is the named owner if that account is active (an inactive one cannot act)
+    return _Subject(response_id, customer_id, owner_id, team_id, answered_at, facts)
+
+
+def _judged(rules: RuleSet, response_ids: list[int]) -> list[tuple[_Subject, Match]]:
+    """Subjects and their matches. Sentiment analysis and theme tagging are most of the cost,
+    so a comment is analysed only when it can change the match (see _comment_matters)."""
+    judged = []
+    for row in _rows(response_ids):
+        subject = _subject(row, analyse=False)
+        match = first_match(rules, subject.facts)
+        if row.comment and row.comment.strip() and _comment_matters(rules, subject.facts, match):
+            subject = _subject(row, analyse=True)
+            match = first_match(rules, subject.facts)
+        judged.append((subject, match))
+    return judged
+
+
+def _comment_matters(rules: RuleSet, facts: Facts, blind: Match) -> bool:
+    """Whether the match found without the comment's sentiment and themes could differ,
+    in rule or reasons, once they are known.
+
+    Only rules with a sentiment or themes condition read them, and those check band, class
+    and programme first (rules._failed_condition): one that fails there fails with the same
+    reason either way, and rules that do not read them decide as before. So the comment
+    matters only if a reading rule up to the blind match passes band, class and programme.
+    tests/test_routing_engine.py checks the equivalence over every combination of facts."""
+    for rule in rules.rules:
+        when = rule.when
+        if (
+            (when.sentiments or when.themes)
+            and (not when.bands or blind.band in when.bands)
+            and (not when.classes or facts.abc_class in when.classes)
+            and (not when.programmes or facts.programme in when.programmes)
+        ):
+            return True
+        if rule is blind.rule:
+            return False
+    return False
 
 
 def route_responses(rules: RuleSet, response_ids: list[int], *, now: datetime) -> RoutingReport:
-    """Decide these responses (those not decided yet) and create their cases; flushes."""
+    """Decide these responses (those not decided yet) and create their cases; flushes.
+
+    Set-based: one multi-row INSERT of decisions per chunk, ON CONFLICT DO NOTHING, returns
+    the responses this call won; only those get cases (again ON CONFLICT DO NOTHING on the
+    response), and only the cases that went in get their "created" event."""
     report = RoutingReport()
-    for subject in subjects(response_ids):
-        match = first_match(rules, subject.facts)
-        won = db.session.execute(
-            _insert_ignoring(RoutingDecision.__table__, "response_id")
-            .values(
-                response_id=subject.response_id,
-                rule_key=match.rule.key if match.rule else None,
-                reason="; ".join(match.reasons)[:500],
-                decided_at=now,
-            )
-            .returning(RoutingDecision.__table__.c.response_id)
-        ).scalar_one_or_none()
-        if won is None:  # decided before, here or by another worker
-            continue
-        report.decided += 1
+    matches = {}
+    decisions = []
+    for subject, match in _judged(rules, response_ids):
+        matches[subject.response_id] = (subject, match)
+        decisions.append({
+            "response_id": subject.response_id, "rule_key": match.rule.key if match.rule else None,
+            "reason": "; ".join(match.reasons)[:500], "decided_at": now,
+        })  # fmt: skip
+    won = _insert_returning(
+        _insert_ignoring(RoutingDecision.__table__, "response_id").returning(
+            RoutingDecision.__table__.c.response_id
+        ),
+        decisions,
+    )
+    report.decided = len(won)
+    targets: dict = {}  # each team and user looked up once per batch
+    cases = []
+    for (response_id,) in sorted(won):  # ascending, as every worker inserts: no deadlocks
+        subject, match = matches[response_id]
         if match.rule is None:
             continue
-        assignee_id, team_id = assignment(match.rule, subject, rules)
-        case_id = db.session.execute(
-            _insert_ignoring(Case.__table__, "response_id")
-            .values(
-                customer_id=subject.customer_id, response_id=subject.response_id,
-                rule_key=match.rule.key, title=match.rule.title, assignee_id=assignee_id,
-                team_id=team_id, priority=match.rule.priority, status="new",
-                due_at=subject.answered_at + match.rule.due, outcome="",
-                created_at=now, updated_at=now,
-            )
-            .returning(Case.__table__.c.id)
-        ).scalar_one_or_none()  # fmt: skip
-        if case_id is not None:
-            db.session.execute(
-                insert(CaseEvent).values(
-                    case_id=case_id, kind="created", at=now,
-                    detail=f"Rule {match.rule.key}: {'; '.join(match.reasons[-1:])}",
-                )
-            )  # fmt: skip
-            report.cases += 1
-            report.by_rule[match.rule.key] = report.by_rule.get(match.rule.key, 0) + 1
+        assignee_id, team_id = assignment(match.rule, subject, rules, targets)
+        cases.append({
+            "customer_id": subject.customer_id, "response_id": response_id,
+            "rule_key": match.rule.key, "title": match.rule.title, "assignee_id": assignee_id,
+            "team_id": team_id, "priority": match.rule.priority, "status": "new",
+            "due_at": subject.answered_at + match.rule.due, "outcome": "", "created_at": now,
+            "updated_at": now,
+        })  # fmt: skip
+    table = Case.__table__
+    created = _insert_returning(
+        _insert_ignoring(table, "response_id").returning(table.c.id, table.c.response_id), cases
+    )
+    events = []
+    for case_id, response_id in created:
+        match = matches[response_id][1]
+        events.append({
+            "case_id": case_id, "actor_id": None, "kind": "created", "at": now,
+            "detail": f"Rule {match.rule.key}: {'; '.join(match.reasons[-1:])}",
+        })  # fmt: skip
+        report.by_rule[match.rule.key] = report.by_rule.get(match.rule.key, 0) + 1
+    for chunk in _chunks(events):
+        db.session.execute(insert(CaseEvent.__table__), chunk)
+    report.cases = len(created)
     db.session.flush()
     return report
 
 
-def assignment(rule: Rule, subject: _Subject, rules: RuleSet) -> tuple[int | None, int | None]:
+def assignment(rule: Rule, subject: _Subject, rules: RuleSet,
+               targets: dict | None = None) -> tuple[int | None, int | None]:  # fmt: skip
     """(assignee, team): the rule's target, else its fallback, else the owner's team, else
-    the default queue. Never (None, None)."""
+    the default queue. Never (None, None). `targets` caches team and user look-ups across
+    calls (one batch: a user who leaves mid-batch is seen at the next)."""
+    targets = {} if targets is None else targets
     for target in (rule.assign, rule.fallback):
         if target is None:
             continue
-        if target == "owner" and subject.owner_id is not None:
-            return subject.owner_id, subject.owner_team_id
-        if target.startswith("team:"):
-            return None, get_or_create_team(target[5:]).id
-        if target.startswith("user:"):
-            user = db.session.scalar(
-                select(User).where(User.email == target[5:], User.active.is_(True))
-            )
-            if user is not None:
-                return user.id, user.team_id
+        if target == "owner":
+            if subject.owner_id is not None:
+                return subject.owner_id, subject.owner_team_id
+            continue
+        resolved = _resolve(target, targets)
+        if resolved is not None:
+            return resolved
     if subject.owner_team_id is not None:
         return None, subject.owner_team_id
-    return None, get_or_create_team(rules.default_queue).id
+    return _resolve(f"team:{rules.default_queue}", targets)
+
+
+def _resolve(target: str, targets: dict) -> tuple[int | None, int | None] | None:
+    """(assignee, team) for team:<name> or user:<e-mail>; None for no such active user."""
+    if target not in targets:
+        if target.startswith("team:"):
+            targets[target] = (None, get_or_create_team(target[5:]).id)
+        else:
+            user = db.session.execute(
+                select(User.id, User.team_id).where(User.email == target[5:], User.active.is_(True))
+            ).first()
+            targets[target] = (user.id, user.team_id) if user is not None else None
+    return targets[target]
+
+
+def _chunks(rows: list[dict]) -> Iterator[list[dict]]:
+    """Rows per statement: SQLite binds at most 32,766 values (999 before 3.32), a case row
+    has 12; PostgreSQL takes 65,535 and SQLAlchemy writes at most 1,000 rows per statement."""
+    size = 1000 if db.session.get_bind().dialect.name == "postgresql" else 500
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
+
+
+def _insert_returning(statement, rows: list[dict]) -> list[tuple]:
+    """Run a RETURNING insert over many rows; each chunk is one multi-row INSERT (SQLAlchemy's
+    "insertmanyvalues"), not a statement per row."""
+    returned = []
+    for chunk in _chunks(rows):
+        returned.extend(tuple(row) for row in db.session.execute(statement, chunk))
+    return returned
 
 
 def route_pending(rules: RuleSet, *, now: datetime | None = None, settle: timedelta = SETTLE,
