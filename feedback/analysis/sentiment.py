@@ -20,79 +20,50 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
+from feedback.analysis.lexicons import BOOST_PREFIXES, DOMAIN, EXACT_ONLY, PREFIXES
+
 NEUTRAL_BAND = 0.05  # VADER's threshold: |score| below it is neutral
-_WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*", re.UNICODE)
 
 NEGATORS = {
-    "da": {"ikke", "aldrig", "ingen", "intet", "ej", "hverken", "ingenting", "uden"},
-    "sv": {"inte", "aldrig", "ingen", "inget", "inga", "ej", "varken", "ingenting", "utan"},
-    "nb": {"ikke", "aldri", "ingen", "intet", "ei", "verken", "ingenting", "ikkje", "uten"},
-}
+    "da": { "ikke", "aldrig", "ingen", "intet", "ej", "hverken", "ingenting", "uden", "sjældent",
+    "næppe", "ikk", "ik", "nogensinde", }, "sv": { "inte", "aldrig", "ingen", "inget", "inga",
+    "ej", "varken", "ingenting", "utan", "sällan", "knappast", "int", "icke", }, "nb": { "ikke",
+    "aldri", "ingen", "intet", "ei", "verken", "ingenting", "ikkje", "uten", "sjelden", "neppe",
+    "inga", },
+}  # fmt: skip
 INTENSIFIERS = {
     "da": {"meget", "rigtig", "virkelig", "utrolig", "ekstremt", "særdeles", "super", "helt",
-           "enormt", "vildt", "altid"},
+    "enormt", "vildt", "altid", "særlig", "vanvittig", "total", "totalt", "mega"},
     "sv": {"mycket", "väldigt", "riktigt", "otroligt", "extremt", "jätte", "super", "verkligen",
-           "helt", "alltid", "oerhört"},
+    "helt", "alltid", "oerhört", "särskilt", "speciellt", "sjukt", "grymt", "supér",
+    "total", "totalt", "ständigt"},
     "nb": {"veldig", "svært", "kjempe", "utrolig", "ekstremt", "virkelig", "meget", "helt",
-           "skikkelig", "alltid", "særdeles"},
+    "skikkelig", "alltid", "særdeles", "spesielt", "særlig", "sinnssykt", "total",
+    "totalt", "stadig"},
 }  # fmt: skip
 BUT = {"da": "men", "sv": "men", "nb": "men"}
-ENDINGS = {
-    "da": ("erne", "ene", "ede", "ere", "este", "est", "et", "er", "en", "e", "t", "s"),
-    "sv": ("arna", "orna", "erna", "ande", "ade", "are", "aste", "ast", "na", "en", "et", "er",
-           "ar", "or", "a", "e", "t", "s"),
-    "nb": ("ene", "ende", "ede", "ere", "este", "est", "et", "er", "en", "e", "t", "a", "s"),
+# Negating adverbs that follow the finite verb in a main clause; pronouns that may sit
+# between the verb and the adverb when the clause is inverted ("virker den ikke").
+POST_VERBAL = {
+    "da": {"ikke", "aldrig", "ik", "ikk", "sjældent", "næppe"},
+    "sv": {"inte", "aldrig", "ej", "int", "sällan", "knappast"},
+    "nb": {"ikke", "aldri", "ikkje", "ei", "sjelden", "neppe"},
 }  # fmt: skip
-
-# Words general lexicons miss or misjudge in supplier feedback; valences on AFINN's -5..5.
-_DOMAIN = {
-    "da": {"forsinket": -2, "forsinkede": -2, "forsinkelse": -2, "forsinkelser": -2,
-           "rykke": -1, "rykker": -1, "langsom": -2, "langsomme": -2, "besværlig": -2,
-           "besværligt": -2, "uklare": -1, "uklar": -1, "fejlbehæftet": -2, "beskadiget": -2,
-           "beskadigede": -2, "pålidelig": 2, "pålidelige": 2, "præcis": 2, "præcise": 2,
-           "til tiden": 2, "fair": 1, "venlig": 2, "venlige": 2, "hjælpsom": 2,
-           "hjælpsomme": 2, "dyr": -1, "dyre": -1, "dyrere": -1, "billigere": 1,
-           "utilfreds": -2, "utilfredse": -2, "nemt": 1, "nem": 1, "nemme": 1, "fleksible": 2,
-           "fleksibel": 2, "stabil": 1, "stabile": 1, "mangelfuld": -2, "ubrugelig": -3,
-           "altfor": -2, "alt for": -2, "ringe": -2, "knækkede": -2, "forkerte": -2,
-           "forkert": -2, "udsolgt": -1, "steget": -1, "uacceptabelt": -3, "besvær": -1,
-           "defekte": -2, "skader": -2, "umuligt": -2, "udmærket": 2, "dygtige": 2,
-           "friske": 2, "kyndige": 2, "stort udvalg": 2,
-           # General-lexicon words that mislead here (contract terms, "free" delivery).
-           "fri": 0, "aftalt": 0, "aftale": 0, "selvom": -1},
-    "sv": {"försenad": -2, "försenade": -2, "försening": -2, "förseningar": -2,
-           "jaga": -1, "långsam": -2, "långsamma": -2, "krånglig": -2, "krångligt": -2,
-           "otydliga": -1, "otydlig": -1, "skadad": -2, "skadade": -2, "pålitliga": 2,
-           "i tid": 2, "toppen": 3, "smidig": 2, "smidigt": 2, "snabbt": 2, "snabba": 2,
-           "dyr": -1, "dyra": -1, "dyrare": -1, "billigare": 1, "missnöjda": -2,
-           "nöjda": 2, "trevliga": 2, "hjälpsam": 2, "hjälpsamma": 2, "flexibla": 2,
-           "flexibel": 2, "enkelt": 1, "enkel": 1, "bristfällig": -2, "värdelös": -3,
-           "alldeles för": -2, "sena": -2, "sen": -1, "för sent": -2, "omöjligt": -2,
-           "slut": -1, "väntetider": -1, "klena": -2, "sönder": -2, "skador": -2,
-           "jättebra": 3, "kunnig": 2, "kunniga": 2, "välpackat": 2, "brett sortiment": 2,
-           "korta ledtider": 2, "fel": -2, "förseningarna": -2,
-           # General-lexicon words that mislead here: pronouns, contract terms, "big".
-           "våra": 0, "vår": 0, "vårt": 0, "stämmer": 1, "avtal": 0, "avtalet": 0,
-           "stor": 0, "stora": 0, "fri": 0, "trots": -1, "tid": 0},
-    "nb": {"fornøyd": 2, "fornøyde": 2, "misfornøyd": -2, "misfornøyde": -2, "bra": 2,
-           "flott": 3, "flotte": 3, "topp": 3, "kjempebra": 3, "treg": -2, "trege": -2,
-           "forsinket": -2, "forsinkede": -2, "forsinkelse": -2, "forsinkelser": -2,
-           "purre": -1, "purret": -1, "tungvint": -2, "uklare": -1, "uklar": -1,
-           "skadet": -2, "pålitelig": 2, "pålitelige": 2, "i tide": 2, "presis": 2,
-           "presise": 2, "rask": 2, "raskt": 2, "raske": 2, "dyr": -1, "dyre": -1,
-           "dyrere": -1, "billigere": 1, "hyggelig": 2, "hyggelige": 2, "hjelpsom": 2,
-           "hjelpsomme": 2, "fleksibel": 2, "fleksible": 2, "enkelt": 1, "enkel": 1,
-           "elendig": -3, "skuffende": -2, "skuffet": -2, "takk": 2, "anbefale": 2,
-           "anbefaler": 2, "greit": 1, "grei": 1, "feil": -2, "problem": -2,
-           "problemer": -2, "klage": -2, "klager": -2, "mangelfull": -2, "ubrukelig": -3,
-           "altfor": -2, "umulig": -2, "umulige": -2, "uhøflig": -3, "ventetid": -1,
-           "dyktige": 2, "ferske": 2, "gunstige": 2, "verdt": 1, "skader": -2,
-           "defekte": -2, "uakseptabelt": -3, "akseptabelt": 1, "bredt vareutvalg": 2,
-           "kort leveringstid": 2, "godt": 2, "god": 2, "gode": 2, "ordnet": 1,
-           "fri": 0, "avtalen": 0, "avtalt": 0, "selv om": -1},
+SUBJECTS = {
+    "da": {"det", "den", "de", "vi", "jeg", "han", "hun", "man", "i", "du", "der"},
+    "sv": {"det", "den", "de", "dom", "vi", "jag", "han", "hon", "man", "ni", "du"},
+    "nb": {"det", "den", "de", "vi", "jeg", "han", "hun", "man", "dere", "du"},
+}  # fmt: skip
+ENDINGS = {
+    "da": ("erne", "ernes", "ene", "ende", "ede", "ere", "este", "est", "ets", "ens", "et",
+    "er", "en", "ne", "e", "t", "s"),
+    "sv": ("arna", "orna", "erna", "ernas", "ande", "ende", "ade", "are", "aste", "ast", "na",
+    "en", "et", "er", "ar", "or", "de", "te", "a", "e", "t", "s"),
+    "nb": ("ene", "enes", "ende", "ede", "ere", "este", "est", "et", "er", "en", "te", "de",
+    "e", "t", "a", "s"),
 }  # fmt: skip
 
 
@@ -156,46 +127,171 @@ _ENGLISH_DOMAIN_PATTERN = re.compile(
 
 
 def _nordic(text: str, language: str) -> float:
-    lexicon = _lexicon(language)
-    words = [w.lower() for w in _WORD.findall(text)]
-    valences: list[float] = []
-    for index, word in enumerate(words):
-        valence = _valence(word, lexicon, language)
-        if index + 1 < len(words):  # two-word entries such as "til tiden", "i tid"
-            pair = _DOMAIN[language].get(f"{word} {words[index + 1]}")
-            if pair is not None:
-                valence = pair
-        if valence:
-            before = words[max(0, index - 3) : index]
-            if before and before[-1] in INTENSIFIERS[language]:
-                valence *= 1.5
-            if any(w in NEGATORS[language] for w in before):
-                valence *= -0.74  # VADER's negation scalar
-        valences.append(valence)
-    if BUT[language] in words:  # what follows "men" weighs more than what came before
-        cut = words.index(BUT[language])
-        valences = [v * 0.5 for v in valences[:cut]] + [v * 1.5 for v in valences[cut:]]
+    tokens = _TOKEN.findall(text.lower())
+    valences = [0.0] * len(tokens)
+    in_phrase = [False] * len(tokens)  # "uden besvær": its "uden" negates nothing else
+    phrases = _phrases(language)
+    index = 0
+    while index < len(tokens):  # multi-word entries first ("til tiden", "gick sönder")
+        for words, value in phrases.get(tokens[index], ()):
+            if tuple(tokens[index : index + len(words)]) == words:
+                valences[index] = value
+                in_phrase[index : index + len(words)] = [True] * len(words)
+                index += len(words)
+                break
+        else:
+            if tokens[index] not in _PUNCTUATION:
+                valences[index] = _word_valence(tokens[index], language)
+            index += 1
+    negators, intensifiers, but = NEGATORS[language], INTENSIFIERS[language], BUT[language]
+    negated = [False] * len(tokens)
+    for index, value in enumerate(valences):
+        if not value:
+            continue
+        before = _clause_before(tokens, index, but)
+        if before and before[-1] in intensifiers:
+            valences[index] *= 1.5
+        if any(word in negators for word in before):
+            valences[index] *= -0.74  # VADER's negation scalar
+            negated[index] = True
+    # Main clauses put the negation after the verb ("fakturaen stemmer ikke", "det fungerer
+    # inte"): a negator with nothing to negate after it flips the word just before it.
+    adverbs = POST_VERBAL[language]
+    for index, token in enumerate(tokens):
+        if token not in adverbs or in_phrase[index]:
+            continue
+        if any(_clause_after(tokens, valences, index, but)):
+            continue
+        back = index - 1
+        if back > 0 and tokens[back] in SUBJECTS[language]:  # "fungerer det ikke"
+            back -= 1
+        if back >= 0 and valences[back] and not negated[back]:
+            valences[back] *= -0.74
+            negated[back] = True
+    # Within a sentence, what follows "men" weighs more than what came before (VADER).
+    start = 0
+    for index, token in enumerate(tokens + ["."]):
+        if token in _SENTENCE_END:
+            sentence = tokens[start:index]
+            if but in sentence:
+                cut = start + sentence.index(but)
+                for i in range(start, index):
+                    valences[i] *= 0.5 if i < cut else 1.5
+            start = index + 1
     total = sum(valences)
     return total / math.sqrt(total * total + 15) if total else 0.0
 
 
-def _valence(word: str, lexicon: dict[str, float], language: str) -> float:
+_TOKEN = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*|[.,;:!?()]", re.UNICODE)
+_PUNCTUATION = frozenset(".,;:!?()")
+_SENTENCE_END = frozenset(".!?")
+
+
+def _clause_before(tokens: list[str], index: int, but: str) -> list[str]:
+    """Up to four words before index ("ikke en eneste forsinket"), within the clause."""
+    before = []
+    for token in reversed(tokens[max(0, index - 4) : index]):
+        if token in _PUNCTUATION or token == but:
+            break
+        before.append(token)
+    return before[::-1]
+
+
+def _clause_after(tokens: list[str], valences: list[float], index: int, but: str):
+    for i in range(index + 1, min(len(tokens), index + 4)):
+        if tokens[i] in _PUNCTUATION or tokens[i] == but:
+            return
+        yield valences[i]
+
+
+@lru_cache(maxsize=65536)
+def _word_valence(word: str, language: str) -> float:
+    """A word's valence: as written, inflected, u-/o-negated, boosted or as a compound."""
     if word in NEGATORS[language] or word in INTENSIFIERS[language]:
         return 0.0
-    domain = _DOMAIN[language]
+    found = _lookup(word, language)
+    if found is not None:
+        return found
+    # "problemfri", "felfria": free of something bad is good.
+    for ending in ("fritt", "frit", "frie", "fria", "fri"):
+        if word.endswith(ending) and len(word) > len(ending) + 3:
+            head = word[: -len(ending)]
+            if (_lookup(head, language) or _lookup(head.removesuffix("s"), language) or 0) < 0:
+                return 2.0
+    # "uhøflig", "opålitlig", "uinteresserede": the negating prefix flips the base word.
+    negating = "o" if language == "sv" else "u"
+    if word.startswith(negating) and len(word) >= 6:
+        base = _lookup(word[1:], language)
+        if base:
+            return -base
+    for prefix in BOOST_PREFIXES[language]:  # "supertrevlig", "kjempegreie"
+        if word.startswith(prefix) and len(word) - len(prefix) >= 3:
+            base = _lookup(word[len(prefix) :].removeprefix("-"), language)
+            if base:
+                return base * 1.5
+    # Compounds: the last part that the lexicon knows ("fakturafejl" -> "fejl"), the
+    # longest first; a part known to be neutral ends the search ("leveringstid" -> "tid").
+    domain = DOMAIN[language]
+    for split in range(3, len(word) - 2):
+        tail = word[split:].removeprefix("-")
+        if len(tail) < 4 and tail not in domain:
+            continue
+        found = _lookup(tail, language, part=True)
+        if found is not None:
+            if found:
+                return found
+            break
+    for prefix, value in PREFIXES[language].items():  # "toppkvalitet", "fejlleverance"
+        if word.startswith(prefix) and len(word) - len(prefix) >= 4:
+            return float(value)
+    return 0.0
+
+
+def _lookup(word: str, language: str, part: bool = False) -> float | None:
+    """Valence of a word or its base form (definite, plural, adjective endings stripped).
+
+    The domain list wins over the general lexicon, base forms included ("defekte" is the
+    domain's "defekt", not AFINN's harsher exact entry). Short general-lexicon entries are
+    not trusted as a stem (under 4 letters: "rören" is pipes, not "rör" = touch) or as the
+    end of a compound (under 5: "fakturorna" is not "tur" = luck).
+    """
+    domain, lexicon = DOMAIN[language], _lexicon(language)
     if word in domain:
         return float(domain[word])
-    if word in lexicon:
-        return lexicon[word]
+    candidates = []
+    exact_only = EXACT_ONLY[language]
     for ending in ENDINGS[language]:
-        if word.endswith(ending) and len(word) - len(ending) >= 3:
+        if word.endswith(ending) and len(word) - len(ending) >= (4 if part else 3):
             stem = word[: -len(ending)]
-            for candidate in (stem, stem + "e", stem + "t", stem + "d"):
-                if candidate in domain:
-                    return float(domain[candidate])
-                if candidate in lexicon:
-                    return lexicon[candidate]
-    return 0.0
+            if stem in exact_only:  # "senaste" is not "sen" (late), nor "sent"
+                continue
+            candidates += [stem, stem + "e", stem + "t", stem + "en", stem + "a"]
+            if len(stem) > 3 and stem[-1] == stem[-2]:  # "nemmere" -> "nem", "trætte" -> "træt"
+                candidates.append(stem[:-1])
+    candidates = [c for c in candidates if c not in exact_only]
+    for candidate in candidates:
+        if candidate in domain:
+            return float(domain[candidate])
+    shortest = 5 if part else 4
+    if word in lexicon and (not part or len(word) >= shortest):
+        return lexicon[word]
+    for candidate in candidates:
+        if candidate in lexicon and len(candidate) >= shortest:
+            return lexicon[candidate]
+    return None
+
+
+@cache
+def _phrases(language: str) -> dict[str, list[tuple[tuple[str, ...], float]]]:
+    """Multi-word domain entries by first word, longest first."""
+    phrases: dict[str, list[tuple[tuple[str, ...], float]]] = {}
+    for entry, value in DOMAIN[language].items():
+        words = tuple(entry.split())
+        if len(words) > 1:
+            phrases.setdefault(words[0], []).append((words, float(value)))
+    for entries in phrases.values():
+        entries.sort(key=lambda item: -len(item[0]))
+    return phrases
 
 
 @cache
