@@ -65,6 +65,20 @@ def _notify_cases(app) -> str:
     return f"{notify_new_cases(app.config, _backend(app))} new cases announced"
 
 
+def _acknowledge_cases(app) -> str:
+    from feedback.cases.customer_mail import acknowledge_cases
+    from feedback.routing.rules import load_rules
+
+    rules = load_rules(app.config["FEEDBACK_ROUTING_FILE"])
+    return f"{acknowledge_cases(app.config, _backend(app), rules)} customers acknowledged"
+
+
+def _send_case_followups(app) -> str:
+    from feedback.cases.customer_mail import send_followups
+
+    return f"{send_followups(app.config, _backend(app))} follow-up questions sent"
+
+
 JOBS = {
     job.name: job
     for job in (
@@ -74,6 +88,8 @@ JOBS = {
         Job("route_answers", 60, _route_answers),
         Job("escalate_breached_cases", 300, _escalate_cases),
         Job("notify_new_cases", 60, _notify_cases),
+        Job("acknowledge_cases", 60, _acknowledge_cases),
+        Job("send_case_followups", 300, _send_case_followups),
     )
 }
 

@@ -1,0 +1,430 @@
+"""Mail to the customer behind a case: the acknowledgement and the "did we solve it?" follow-up.
+
+Acknowledgement: for rules with `acknowledge: true`, the contact who answered hears "we have
+read your answer, and <owner or team> will get back to you by <deadline>", nothing more.
+Follow-up: after staff resolve a case and ask for it (`request_followup`), the contact gets
+Yes / No links to /f/<token>; the public page (cases.public) records the answer, and a "no"
+reopens the case.
+
+Both jobs claim each case once, like notify and escalation (acknowledged_at or
+followup_sent_at IS NULL -> now in one guarded UPDATE), and commit the claim before a mail
+leaves, so a customer never gets one twice however often or wherever the jobs run. A batch the
+backend cannot take at all, or a message it refuses only for now, is released for the next
+run. The mark stays set when nothing can be sent (opted out, bounced): the case's history
+says why. The mails are tagged kind="case" (the id is the case's), so delivery events never
+touch an invitation.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import aliased
+
+from feedback.auth.models import Team, User
+from feedback.cases.customer_strings import long_date, words
+from feedback.cases.models import OPEN_STATUSES, Case, CaseEvent
+from feedback.cases.notify import claim_cases
+from feedback.customers.models import Contact
+from feedback.dbtypes import utcnow
+from feedback.delivery.message import DeliveryError, MailContent, OutgoingMessage
+from feedback.errors import DomainError, NotFound
+from feedback.extensions import db
+from feedback.responses.models import Response
+from feedback.surveys.models import Invitation
+
+log = logging.getLogger(__name__)
+
+# Only fresh cases are acknowledged: switching `acknowledge` on for a rule must not mail
+# customers about answers they gave weeks ago.
+ACK_WITHIN = timedelta(days=2)
+ANSWER_WINDOW = timedelta(days=30)  # the follow-up's links work this long after sending
+CHOICES = {"yes": True, "no": False}
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
+
+
+class BadChoice(DomainError):
+    """The answer to "is the problem solved?" is neither yes nor no (400)."""
+
+
+class FollowupClosed(DomainError):
+    """The follow-up's answering window has passed (410)."""
+
+    def __init__(self, followup: Followup) -> None:
+        super().__init__("answers to this question are no longer accepted")
+        self.followup = followup
+
+
+# the acknowledgement -----------------------------------------------------------------------
+
+
+def acknowledge_cases(config, backend, rules, *, now: datetime | None = None) -> int:
+    """Acknowledge every new case of an acknowledging rule once; the number of mails sent.
+
+    `rules` is the RuleSet from routing.rules.load_rules (or any iterable of Rule). Commits."""
+    now = now or utcnow()
+    keys = [rule.key for rule in getattr(rules, "rules", rules) if rule.acknowledge]
+    if not keys:
+        return 0
+    ids = claim_cases(
+        Case.acknowledged_at, Case.rule_key.in_(keys), Case.created_at >= now - ACK_WITHIN, now=now
+    )
+    if not ids:
+        db.session.commit()
+        return 0
+    zone = _zone(config)
+    outgoing = {}
+    for target in _targets(ids):
+        case, contact = target.case, target.contact
+        reason = _unreachable(contact) or (
+            "the case was closed before it went out"
+            if case.status not in OPEN_STATUSES
+            else "its deadline has already passed"
+            if case.due_at <= now
+            else None
+        )
+        if reason:
+            _event(case.id, "not_acknowledged", f"No acknowledgement sent: {reason}", now)
+            continue
+        by = long_date(_local_day(case.due_at, zone), contact.language, weekday=True)
+        outgoing[case.id] = (
+            _ack_message(config, target, by),
+            "acknowledged",
+            f"Acknowledgement e-mailed to {_who(contact)} ({contact.language}): "
+            f"an answer promised by {case.due_at.astimezone(zone):%Y-%m-%d}",
+        )
+    db.session.commit()  # the claim and the skips stand before any mail leaves
+    return _deliver(backend, Case.acknowledged_at, outgoing, failed="not_acknowledged", now=now)
+
+
+def _ack_message(config, target: _Target, by: str) -> OutgoingMessage:
+    contact = target.contact
+    text = words(contact.language)
+    if target.person:
+        body = text["ack_person"].format(person=target.person, date=by)
+    elif target.team:
+        body = text["ack_team"].format(team=target.team, date=by)
+    else:
+        body = text["ack_we"].format(date=by)
+    context = _common(config, contact, text) | {"subject": text["ack_subject"], "body": body}
+    return _message(target.case, contact, "case_ack", context)
+
+
+# the "did we solve it?" follow-up ----------------------------------------------------------
+
+
+def request_followup(case: Case, *, now: datetime | None = None) -> Case:
+    """Ask the customer of a resolved case whether the problem is solved; the job mails them.
+
+    Idempotent: the token is made once, and the question goes out once per case. Raises
+    DomainError when the case is not resolved or has no answering contact. Flushes."""
+    now = now or utcnow()
+    if case.status != "resolved":
+        raise DomainError("only a resolved case can be followed up with the customer")
+    if case.response_id is None or _contact_of(case.response_id) is None:
+        raise DomainError("the case has no customer answer, so there is nobody to ask")
+    if case.followup_token is None:
+        case.followup_token = secrets.token_urlsafe(24)
+        case.updated_at = now
+    db.session.flush()
+    return case
+
+
+def send_followups(config, backend, *, now: datetime | None = None) -> int:
+    """Mail the follow-up of every resolved case that asks for one, once; the number sent.
+
+    A case reopened before the job ran waits until it is resolved again. Commits."""
+    now = now or utcnow()
+    ids = claim_cases(
+        Case.followup_sent_at,
+        Case.followup_token.is_not(None),
+        Case.status == "resolved",
+        now=now,
+    )
+    if not ids:
+        db.session.commit()
+        return 0
+    zone = _zone(config)
+    outgoing = {}
+    for target in _targets(ids):
+        case, contact = target.case, target.contact
+        reason = _unreachable(contact)
+        if reason:
+            _event(case.id, "followup_not_sent", f"No follow-up sent: {reason}", now)
+            continue
+        until = (now + ANSWER_WINDOW).astimezone(zone)
+        outgoing[case.id] = (
+            _followup_message(config, target),
+            "followup_sent",
+            f"Asked {_who(contact)} whether the problem is solved (answers until {until:%Y-%m-%d})",
+        )
+    db.session.commit()
+    return _deliver(backend, Case.followup_sent_at, outgoing, failed="followup_not_sent", now=now)
+
+
+def _followup_message(config, target: _Target) -> OutgoingMessage:
+    contact = target.contact
+    text = words(contact.language)
+    base = f"{config['FEEDBACK_BASE_URL']}/f/{target.case.followup_token}"
+    context = _common(config, contact, text) | {
+        "subject": text["followup_subject"],
+        "intro": text["followup_intro"],
+        "question": text["question"],
+        "choices": [(text["yes"], f"{base}?solved=yes"), (text["no"], f"{base}?solved=no")],
+        "one_tap": text["one_tap"],
+    }
+    return _message(target.case, contact, "followup", context)
+
+
+@dataclass(frozen=True)
+class Followup:
+    """What the public page needs to know about one follow-up question."""
+
+    case_id: int
+    token: str
+    language: str
+    solved: bool | None  # the answer given so far
+    open_until: datetime
+
+
+@dataclass(frozen=True)
+class Answered:
+    solved: bool
+    changed: bool  # False: the same answer again (a reload), nothing recorded
+    reopened: bool
+
+
+def parse_choice(raw) -> bool:
+    if not isinstance(raw, str) or raw.strip().lower() not in CHOICES:
+        raise BadChoice("the answer must be yes or no")
+    return CHOICES[raw.strip().lower()]
+
+
+def open_followup(token: str, *, now: datetime | None = None) -> Followup:
+    """The follow-up behind a link: NotFound for an unknown (or never sent) one,
+    FollowupClosed once the answering window has passed."""
+    now = now or utcnow()
+    if not _TOKEN.match(token or ""):
+        raise NotFound("no question behind this link")
+    row = db.session.execute(
+        select(Case.id, Case.followup_solved, Case.followup_sent_at, Contact.language)
+        .outerjoin(Response, Response.id == Case.response_id)
+        .outerjoin(Invitation, Invitation.id == Response.invitation_id)
+        .outerjoin(Contact, Contact.id == Invitation.contact_id)
+        .where(Case.followup_token == token)
+    ).one_or_none()
+    if row is None or row.followup_sent_at is None:  # a token nobody was sent is not a link
+        raise NotFound("no question behind this link")
+    followup = Followup(
+        row.id, token, row.language or "en", row.followup_solved,
+        row.followup_sent_at + ANSWER_WINDOW,
+    )  # fmt: skip
+    if now >= followup.open_until:
+        raise FollowupClosed(followup)
+    return followup
+
+
+def answer_followup(token: str, choice, *, now: datetime | None = None) -> Answered:
+    """Record (or change) the customer's yes / no. A "no" reopens a resolved case with a
+    fresh deadline as long as the rule first gave, so its owner has time to act. Flushes."""
+    now = now or utcnow()
+    followup = open_followup(token, now=now)
+    solved = parse_choice(choice)
+    # Guarded: a repeated or simultaneous identical answer changes and records nothing.
+    changed = db.session.execute(
+        update(Case)
+        .where(
+            Case.id == followup.case_id,
+            or_(Case.followup_solved.is_(None), Case.followup_solved != solved),
+        )
+        .values(followup_solved=solved, followup_answered_at=now, updated_at=now)
+        .returning(Case.id)
+        .execution_options(synchronize_session=False)
+    ).scalar_one_or_none()
+    if changed is None:
+        return Answered(solved, changed=False, reopened=False)
+    reopened = False
+    detail = "Customer says the problem is solved"
+    if not solved:
+        case = db.session.get(Case, followup.case_id)
+        due = max(case.due_at, now + max(case.due_at - case.created_at, timedelta(hours=1)))
+        reopened = (
+            db.session.execute(
+                update(Case)
+                .where(Case.id == case.id, Case.status == "resolved")
+                .values(status="in_progress", closed_at=None, due_at=due)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            == 1
+        )
+        detail = "Customer says the problem is not solved" + (
+            f"; reopened (resolved → in_progress), new deadline {due:%Y-%m-%d %H:%M} UTC"
+            if reopened
+            else ""
+        )
+    _event(followup.case_id, "followup", detail, now)
+    db.session.flush()
+    db.session.expire_all()  # the guarded UPDATEs bypassed the identity map
+    return Answered(solved, changed=True, reopened=reopened)
+
+
+# shared -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Target:
+    case: Case
+    contact: Contact | None  # who answered; None when the case has no response
+    person: str  # the active assignee's name, "" when there is none (a queue)
+    team: str
+
+
+def _targets(ids: list[int]) -> list[_Target]:
+    assignee = aliased(User)
+    rows = db.session.execute(
+        select(Case, Contact, assignee, Team.name)
+        .outerjoin(Response, Response.id == Case.response_id)
+        .outerjoin(Invitation, Invitation.id == Response.invitation_id)
+        .outerjoin(Contact, Contact.id == Invitation.contact_id)
+        .outerjoin(assignee, assignee.id == Case.assignee_id)
+        .outerjoin(Team, Team.id == Case.team_id)
+        .where(Case.id.in_(ids))
+        .order_by(Case.id)
+    ).all()
+    # Only a real name is promised to the customer: no login e-mail, nobody who has left.
+    return [
+        _Target(case, contact, (person.name or "").strip() if person and person.active else "",
+                team or "")
+        for case, contact, person, team in rows
+    ]  # fmt: skip
+
+
+def _contact_of(response_id: int) -> Contact | None:
+    return db.session.scalar(
+        select(Contact)
+        .join(Invitation, Invitation.contact_id == Contact.id)
+        .join(Response, Response.invitation_id == Invitation.id)
+        .where(Response.id == response_id)
+    )
+
+
+def _unreachable(contact: Contact | None) -> str | None:
+    if contact is None:
+        return "the case has no answering contact to write to"
+    if contact.status == "opted_out":
+        return f"{contact.email} has opted out of e-mail from us"
+    if contact.status == "bounced":
+        return f"e-mail to {contact.email} bounces"
+    return None
+
+
+def _who(contact: Contact) -> str:
+    return f"{contact.name} <{contact.email}>" if contact.name else contact.email
+
+
+def _event(case_id: int, kind: str, detail: str, now: datetime) -> None:
+    db.session.add(CaseEvent(case_id=case_id, kind=kind, detail=detail, at=now))
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Environment:
+    return Environment(
+        loader=PackageLoader("feedback", "templates/email"),
+        autoescape=select_autoescape(["html"]),  # customer names are escaped in the HTML part
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def _common(config, contact: Contact, text: dict[str, str]) -> dict:
+    company = config.get("FEEDBACK_COMPANY_NAME", "")
+    name = (contact.name or "").strip()
+    return {
+        "lang": contact.language,
+        "company": company,
+        "greeting": text["greeting"].format(name=name) if name else text["greeting_plain"],
+        "regards": text["regards"],
+        "why": text["why"].format(company=company),
+    }
+
+
+def _message(case: Case, contact: Contact, template: str, context: dict) -> OutgoingMessage:
+    env = _environment()
+    return OutgoingMessage(
+        invitation_id=case.id,  # the backends' result key: a case id here (kind="case")
+        to_email=contact.email,
+        to_name=contact.name,
+        content=MailContent(
+            subject=context["subject"],
+            html=env.get_template(f"{template}.html").render(context),
+            text=env.get_template(f"{template}.txt").render(context),
+            language=contact.language,
+        ),
+        kind="case",
+    )
+
+
+def _deliver(backend, mark, outgoing: dict, *, failed: str, now: datetime) -> int:
+    """Hand the messages over, record each outcome in its case's history; the number sent.
+
+    A temporary refusal gives the case back to the next run (its mark cleared); a permanent
+    one is written down instead."""
+    if not outgoing:
+        return 0
+    try:
+        results = backend.send([message for message, _, _ in outgoing.values()])
+    except DeliveryError as exc:
+        _release(mark, list(outgoing))
+        db.session.commit()
+        log.warning("customer mail not sent, %s cases left for a later run: %s", len(outgoing), exc)
+        return 0
+    by_case = {result.invitation_id: result for result in results}
+    sent, retry = 0, []
+    for case_id, (message, kind, detail) in outgoing.items():
+        result = by_case.get(case_id)
+        if result is not None and result.ok:
+            _event(case_id, kind, detail, now)
+            sent += 1
+        elif result is not None and result.permanent:
+            _event(case_id, failed, f"The e-mail to {message.to_email} was refused: "
+                                    f"{result.detail}"[:2000], now)  # fmt: skip
+        else:
+            retry.append(case_id)
+    _release(mark, retry)
+    db.session.commit()
+    return sent
+
+
+def _release(mark, ids: list[int]) -> None:
+    if ids:
+        db.session.execute(
+            update(Case)
+            .where(Case.id.in_(ids))
+            .values({mark.key: None})
+            .execution_options(synchronize_session=False)
+        )
+
+
+def _zone(config) -> ZoneInfo:
+    try:
+        return ZoneInfo(config.get("FEEDBACK_TIMEZONE") or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def _local_day(moment: datetime, zone: ZoneInfo) -> date:
+    return moment.astimezone(zone).date()
+
+
+def local_date(moment: datetime, language: str, config) -> str:
+    """A moment as the customer reads a date, in FEEDBACK_TIMEZONE: '3. december 2026'."""
+    return long_date(_local_day(moment, _zone(config)), language)
