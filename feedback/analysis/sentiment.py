@@ -1,18 +1,26 @@
 """Sentiment of a survey comment, -1 (very negative) to 1 (very positive), by language.
 
-- English: TextBlob's pattern-based lexicon, which handles negation and intensifiers itself.
-- Danish: the AFINN Danish word list (`afinn` package, AFINN-da-32).
-- Swedish: the Swedish VADER lexicon (`vadersentiment-swedish`).
-- Norwegian bokmål: no maintained offline lexicon exists, so the Danish AFINN list (the two
-  written languages share most sentiment words: dårlig, skuffet, elendig, tilfreds) plus a
-  hand-made list of bokmål words that differ (fornøyd, veldig, bra, flott, treg ...).
+General lexicons, all offline:
+- English: AFINN-en-165 (`afinn` package).
+- Danish: AFINN-da-32 (`afinn` package).
+- Swedish: the Swedish VADER lexicon (`vadersentiment-swedish`), machine-translated and noisy,
+  so short stems and topic nouns are not trusted (see `_lookup` and the lexicons module).
+- Norwegian bokmål: no maintained offline lexicon exists, so AFINN-da (the written languages
+  share most sentiment words: dårlig, skuffet, elendig) plus the bokmål words that differ.
+Over each, a B2B supplier-feedback supplement per language (feedback/analysis/lexicons) wins:
+"late", "missing", "fakturafejl", "i tide" and topic nouns that must stay neutral.
 
-For the Nordic languages the scoring is VADER's method: each word's valence (looked up as
-written, then with common inflection endings removed), flipped and damped by a negation in
-the three words before it, boosted by an intensifier just before it, words after "men"
-weighted 1.5 and before it 0.5, the sum normalised to -1..1 by x / sqrt(x² + 15). A small
-supplement per language adds the words B2B customers use for what goes wrong or right
-(late, chase, on time), which general-purpose lexicons miss. Everything is offline.
+Scoring is VADER's method for every language. Each word's valence is looked up as written,
+then by base form (definite/plural/adjective/verb endings stripped: "leveringerne",
+"spruckna"), then for Nordic words by morphology: a negating u-/o- prefix flips the base
+("uhøflig"), "-fri" after something bad is good ("problemfri"), an intensifying prefix boosts
+it ("supertrevlig"), and a compound takes the valence of its last known part ("fakturafejl" ->
+"fejl"). Multi-word entries ("til tiden", "i stykker") are matched first. A negator up to four
+words before a word, within the clause, flips and damps it (x -0.74); a negating adverb after
+the verb with nothing to negate after it flips the word before it ("stemmer ikke"); an
+intensifier just before boosts it (x 1.5); within a sentence, words after "men"/"but" weigh
+1.5 and before it 0.5; the sum is normalised to -1..1 by x / sqrt(x² + 15). Word valences
+are cached, so a comment costs a few dictionary look-ups per word.
 """
 
 from __future__ import annotations
@@ -28,42 +36,50 @@ from feedback.analysis.lexicons import BOOST_PREFIXES, DOMAIN, EXACT_ONLY, PREFI
 NEUTRAL_BAND = 0.05  # VADER's threshold: |score| below it is neutral
 
 NEGATORS = {
-    "da": { "ikke", "aldrig", "ingen", "intet", "ej", "hverken", "ingenting", "uden", "sjældent",
-    "næppe", "ikk", "ik", "nogensinde", }, "sv": { "inte", "aldrig", "ingen", "inget", "inga",
-    "ej", "varken", "ingenting", "utan", "sällan", "knappast", "int", "icke", }, "nb": { "ikke",
-    "aldri", "ingen", "intet", "ei", "verken", "ingenting", "ikkje", "uten", "sjelden", "neppe",
-    "inga", },
+    "en": {"not", "never", "no", "without", "nobody", "none", "nothing", "hardly", "barely",
+           "neither", "nor", "cannot", "noone", "nowhere", "rarely", "seldom"},
+    "da": {"ikke", "aldrig", "ingen", "intet", "ej", "hverken", "ingenting", "uden",
+           "sjældent", "næppe", "ikk", "ik"},
+    "sv": {"inte", "aldrig", "ingen", "inget", "inga", "ej", "varken", "ingenting", "utan",
+           "sällan", "knappast", "int", "icke"},
+    "nb": {"ikke", "aldri", "ingen", "intet", "ei", "verken", "ingenting", "ikkje", "uten",
+           "sjelden", "neppe", "inga"},
 }  # fmt: skip
 INTENSIFIERS = {
+    "en": {"very", "really", "extremely", "so", "super", "incredibly", "absolutely", "totally",
+           "highly", "truly", "always", "consistently", "particularly", "especially"},
     "da": {"meget", "rigtig", "virkelig", "utrolig", "ekstremt", "særdeles", "super", "helt",
-    "enormt", "vildt", "altid", "særlig", "vanvittig", "total", "totalt", "mega"},
-    "sv": {"mycket", "väldigt", "riktigt", "otroligt", "extremt", "jätte", "super", "verkligen",
-    "helt", "alltid", "oerhört", "särskilt", "speciellt", "sjukt", "grymt", "supér",
-    "total", "totalt", "ständigt"},
+           "enormt", "vildt", "altid", "særlig", "vanvittig", "total", "totalt", "mega"},
+    "sv": {"mycket", "väldigt", "riktigt", "otroligt", "extremt", "jätte", "super",
+           "verkligen", "helt", "alltid", "oerhört", "särskilt", "speciellt", "sjukt",
+           "grymt", "total", "totalt", "ständigt"},
     "nb": {"veldig", "svært", "kjempe", "utrolig", "ekstremt", "virkelig", "meget", "helt",
-    "skikkelig", "alltid", "særdeles", "spesielt", "særlig", "sinnssykt", "total",
-    "totalt", "stadig"},
+           "skikkelig", "alltid", "særdeles", "spesielt", "særlig", "sinnssykt", "total",
+           "totalt", "stadig"},
 }  # fmt: skip
-BUT = {"da": "men", "sv": "men", "nb": "men"}
+BUT = {"en": "but", "da": "men", "sv": "men", "nb": "men"}
 # Negating adverbs that follow the finite verb in a main clause; pronouns that may sit
 # between the verb and the adverb when the clause is inverted ("virker den ikke").
 POST_VERBAL = {
+    "en": set(),  # English negates before the verb ("do not match")
     "da": {"ikke", "aldrig", "ik", "ikk", "sjældent", "næppe"},
     "sv": {"inte", "aldrig", "ej", "int", "sällan", "knappast"},
     "nb": {"ikke", "aldri", "ikkje", "ei", "sjelden", "neppe"},
 }  # fmt: skip
 SUBJECTS = {
+    "en": set(),
     "da": {"det", "den", "de", "vi", "jeg", "han", "hun", "man", "i", "du", "der"},
     "sv": {"det", "den", "de", "dom", "vi", "jag", "han", "hon", "man", "ni", "du"},
     "nb": {"det", "den", "de", "vi", "jeg", "han", "hun", "man", "dere", "du"},
 }  # fmt: skip
 ENDINGS = {
+    "en": ("ing", "ies", "ied", "iest", "ier", "est", "ed", "es", "er", "ly", "s", "d"),
     "da": ("erne", "ernes", "ene", "ende", "ede", "ere", "este", "est", "ets", "ens", "et",
-    "er", "en", "ne", "e", "t", "s"),
+           "er", "en", "ne", "e", "t", "s"),
     "sv": ("arna", "orna", "erna", "ernas", "ande", "ende", "ade", "are", "aste", "ast", "na",
-    "en", "et", "er", "ar", "or", "de", "te", "a", "e", "t", "s"),
+           "en", "et", "er", "ar", "or", "de", "te", "a", "e", "t", "s"),
     "nb": ("ene", "enes", "ende", "ede", "ere", "este", "est", "et", "er", "en", "te", "de",
-    "e", "t", "a", "s"),
+           "e", "t", "a", "s"),
 }  # fmt: skip
 
 
@@ -85,49 +101,13 @@ def analyse_sentiment(text: str, language: str) -> Sentiment:
     text = (text or "").strip()
     if not text:
         return Sentiment(0.0, "neutral")
-    if language == "en":
-        score = _english(text)
-    else:
-        score = _nordic(text, language if language in ENDINGS else "da")
+    score = _score(text, language if language in ENDINGS else "da")
     score = max(-1.0, min(1.0, round(score, 4)))
     return Sentiment(score, label_for(score))
 
 
-def _english(text: str) -> float:
-    from textblob import TextBlob
-
-    polarity = TextBlob(text).sentiment.polarity
-    lowered = text.lower()
-    total, found = 0.0, 0
-    for match in _ENGLISH_DOMAIN_PATTERN.finditer(lowered):
-        # TextBlob knows "good" but not "late"; domain words count too, negation included
-        value = _ENGLISH_DOMAIN[match.group(1)]
-        before = re.findall(r"[a-z']+", lowered[: match.start()])[-3:]
-        if any(word in _ENGLISH_NEGATORS or word.endswith("n't") for word in before):
-            value *= -0.74
-        total, found = total + value, found + 1
-    if found:
-        polarity += total / (found + 1)
-    return polarity
-
-
-_ENGLISH_DOMAIN = {
-    "late": -0.5, "delayed": -0.5, "delays": -0.5, "chase": -0.3, "damaged": -0.5,
-    "unclear": -0.3, "on time": 0.5, "reliable": 0.5, "overpriced": -0.5, "expensive": -0.3,
-    "helpful": 0.5, "slow": -0.4, "errors": -0.5, "mistakes": -0.5, "complaints": -0.4,
-    "unreliable": -0.6, "unacceptable": -0.7, "discontinued": -0.4, "out of stock": -0.4,
-    "wrong": -0.4, "well done": 0.6, "thank you": 0.4, "recommend": 0.5, "problems": -0.4,
-    "far too": -0.6, "too many": -0.5, "too much": -0.5, "too long": -0.5, "poor": -0.5,
-    "never kept": -0.5, "sorted out": 0.3, "fault": -0.3,
-}  # fmt: skip
-_ENGLISH_NEGATORS = {"not", "never", "no", "without", "can't", "cannot", "nobody", "none"}
-_ENGLISH_DOMAIN_PATTERN = re.compile(
-    r"\b(" + "|".join(re.escape(w) for w in sorted(_ENGLISH_DOMAIN, key=len, reverse=True)) + r")\b"
-)
-
-
-def _nordic(text: str, language: str) -> float:
-    tokens = _TOKEN.findall(text.lower())
+def _score(text: str, language: str) -> float:
+    tokens = _TOKEN.findall(text.lower().replace("’", "'"))
     valences = [0.0] * len(tokens)
     in_phrase = [False] * len(tokens)  # "uden besvær": its "uden" negates nothing else
     phrases = _phrases(language)
@@ -151,7 +131,7 @@ def _nordic(text: str, language: str) -> float:
         before = _clause_before(tokens, index, but)
         if before and before[-1] in intensifiers:
             valences[index] *= 1.5
-        if any(word in negators for word in before):
+        if any(word in negators or word.endswith("n't") for word in before):
             valences[index] *= -0.74  # VADER's negation scalar
             negated[index] = True
     # Main clauses put the negation after the verb ("fakturaen stemmer ikke", "det fungerer
@@ -182,7 +162,7 @@ def _nordic(text: str, language: str) -> float:
     return total / math.sqrt(total * total + 15) if total else 0.0
 
 
-_TOKEN = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*|[.,;:!?()]", re.UNICODE)
+_TOKEN = re.compile(r"[^\W\d_]+(?:['-][^\W\d_]+)*|[.,;:!?()]", re.UNICODE)
 _PUNCTUATION = frozenset(".,;:!?()")
 _SENTENCE_END = frozenset(".!?")
 
@@ -210,8 +190,8 @@ def _word_valence(word: str, language: str) -> float:
     if word in NEGATORS[language] or word in INTENSIFIERS[language]:
         return 0.0
     found = _lookup(word, language)
-    if found is not None:
-        return found
+    if found is not None or language == "en":  # English compounds are written apart
+        return found or 0.0
     # "problemfri", "felfria": free of something bad is good.
     for ending in ("fritt", "frit", "frie", "fria", "fri"):
         if word.endswith(ending) and len(word) > len(ending) + 3:
@@ -265,7 +245,7 @@ def _lookup(word: str, language: str, part: bool = False) -> float | None:
             stem = word[: -len(ending)]
             if stem in exact_only:  # "senaste" is not "sen" (late), nor "sent"
                 continue
-            candidates += [stem, stem + "e", stem + "t", stem + "en", stem + "a"]
+            candidates += [stem + tail for tail in _RESTORE[language == "en"]]
             if len(stem) > 3 and stem[-1] == stem[-2]:  # "nemmere" -> "nem", "trætte" -> "træt"
                 candidates.append(stem[:-1])
     candidates = [c for c in candidates if c not in exact_only]
@@ -279,6 +259,9 @@ def _lookup(word: str, language: str, part: bool = False) -> float | None:
         if candidate in lexicon and len(candidate) >= shortest:
             return lexicon[candidate]
     return None
+
+
+_RESTORE = (("", "e", "t", "en", "a"), ("", "e", "y"))  # base-form endings: Nordic, English
 
 
 @cache
@@ -308,7 +291,8 @@ def _lexicon(language: str) -> dict[str, float]:
         return lexicon
     import afinn
 
-    path = Path(afinn.__file__).with_name("data") / "AFINN-da-32.txt"
+    name = "AFINN-en-165.txt" if language == "en" else "AFINN-da-32.txt"
+    path = Path(afinn.__file__).with_name("data") / name
     lexicon = {}
     for line in path.read_text(encoding="utf-8").splitlines():
         word, _, value = line.rpartition("\t")

@@ -190,7 +190,56 @@ DA.update({"fine": 2, "fint": 2, "fejl": -2, "problem": -2, "klage": -2, "god": 
 SV.update({"fina": 2, "fint": 2, "god": 2, "goda": 2, "gott": 2, "bra": 3, "i god tid": 2})
 NB.update({"fine": 2, "fint": 2})
 
-DOMAIN = {"da": DA, "sv": SV, "nb": NB}
+EN = {
+    # delivery
+    "late": -2, "delayed": -2, "delay": -2, "on time": 2, "in time": 2, "punctual": 2,
+    "prompt": 2, "promptly": 2, "quick": 2, "quickly": 2, "fast": 2, "slow": -2,
+    "backorder": -2, "backordered": -2, "missing": -2, "out of stock": -2, "sold out": -1,
+    "discontinued": -1, "damaged": -2, "broken": -2, "crushed": -2, "cracked": -2,
+    "scratched": -2, "dented": -2, "soaked": -2, "defective": -2, "faulty": -2, "wrong": -2,
+    "as promised": 2, "as agreed": 1, "never arrived": -3, "never delivered": -3,
+    "never showed up": -3, "chase": -1, "chasing": -1,
+    # price
+    "expensive": -1, "pricey": -1, "overpriced": -2, "too expensive": -2, "cheap": 1,
+    "cheaper": 1, "reasonable": 2, "competitive": 2, "fair": 1, "unreasonable": -2,
+    "price increase": -1, "went up": -1, "gone up": -1, "fee": -1, "fees": -1,
+    "surcharge": -1, "hidden": -2, "value for money": 3, "worth the money": 3,
+    "worth it": 2, "discount": 1, "generous": 2, "charged": -1, "free": 0,
+    # quality
+    "durable": 2, "sturdy": 2, "solid": 2, "flimsy": -2, "poor": -2, "shoddy": -2,
+    "sloppy": -2, "top quality": 3, "consistent": 1, "consistently": 1, "last": 0,
+    # service, staff, communication
+    "friendly": 2, "helpful": 2, "polite": 2, "courteous": 2, "competent": 2,
+    "knowledgeable": 2, "responsive": 2, "rude": -3, "unhelpful": -2, "arrogant": -3,
+    "clueless": -2, "incompetent": -3, "answer": 1, "answers": 1, "respond": 1,
+    "responds": 1, "get back": 1, "gets back": 1, "follow up": 1, "follows up": 1,
+    "let us know": 1, "notice": 1, "warning": 1, "call back": 1, "calls back": 1,
+    "solved": 2, "resolved": 2, "sorted": 1, "sorted out": 2, "fixed": 1,
+    "went out of his way": 3, "went out of her way": 3,
+    "out of their way": 3, "out of his way": 3, "out of her way": 3, "wait": -1,
+    "waiting": -1, "waited": -1, "forever": -2, "takes forever": -3, "ages": -1,
+    "hassle": -2, "complicated": -2, "mess": -2, "messy": -2, "chaos": -3,
+    "chaotic": -3,
+    # invoicing, web shop
+    "correct": 2, "accurate": 2, "match": 1, "matches": 1, "clear": 1, "unclear": -1,
+    "confusing": -2, "easy": 1, "easier": 2, "simple": 1, "intuitive": 2,
+    "user-friendly": 2, "crashes": -2, "goes down": -2, "logging me out": -2, "works": 1,
+    "work": 0, "painless": 2, "smooth": 2, "smoothly": 2,
+    # general feedback words
+    "reliable": 2, "unreliable": -2, "flexible": 2, "pleased": 2, "happy": 2,
+    "unhappy": -2, "disappointed": -2, "disappointing": -2, "fed up": -2,
+    "unacceptable": -3, "impossible": -2, "excellent": 3, "brilliant": 3, "great": 3,
+    "recommend": 2, "thank you": 2, "thanks": 2, "appreciated": 2, "improved": 2,
+    "keep it up": 2, "complaints": -2, "complaint": -1, "problems": -2, "problem": -2,
+    "issue": -1, "issues": -2, "errors": -2, "mistakes": -2, "far too": -2,
+    "too many": -2, "too much": -2, "too long": -2, "too slow": -2, "never kept": -2,
+    "no problems": 2, "rarely": 0, "unfortunately": -2, "well": 1,
+    # Topic words that general lexicons score.
+    "price": 0, "quality": 0, "service": 0, "claim": 0, "credit": 0, "order": 0,
+    "care": 0, "like": 0, "kind": 0, "pretty": 1, "please": 0, "want": 0, "big": 0,
+}  # fmt: skip
+
+DOMAIN = {"da": DA, "sv": SV, "nb": NB, "en": EN}
 
 # Compound modifiers with a valence of their own ("toppkvalitet", "fejlleverance"), used when
 # the compound's last part carries none.
@@ -198,6 +247,7 @@ PREFIXES = {
     "da": {"top": 2, "kanon": 3, "fejl": -2, "problem": -2, "skade": -2},
     "sv": {"topp": 2, "kanon": 3, "fel": -2, "problem": -2, "skade": -2, "strul": -2},
     "nb": {"topp": 2, "kanon": 3, "feil": -2, "problem": -2, "skade": -2, "trøbbel": -2},
+    "en": {},
 }
 
 # Intensifying prefixes in colloquial compounds: "supertrevlig", "kjempegrei", "jättebra".
@@ -205,6 +255,7 @@ BOOST_PREFIXES = {
     "da": ("super", "mega", "kæmpe", "hyper", "ultra", "drøn", "vildt", "pisse", "skide"),
     "sv": ("super", "mega", "jätte", "hyper", "ultra", "sjukt", "skit", "as"),
     "nb": ("super", "mega", "kjempe", "hyper", "ultra", "dritt", "skikkelig"),
+    "en": (),
 }
 
 # Words only matched as written: stripping an ending would land on a homograph ("ringede"
@@ -213,4 +264,5 @@ EXACT_ONLY = {
     "da": {"ringe", "sen", "let", "fin"},
     "sv": {"sen", "slut", "fin"},
     "nb": {"sen", "fin"},
+    "en": {"last", "well"},
 }
