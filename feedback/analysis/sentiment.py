@@ -123,6 +123,7 @@ def _score(text: str, language: str) -> float:
             if tokens[index] not in _PUNCTUATION:
                 valences[index] = _word_valence(tokens[index], language)
             index += 1
+    _excess_and_manner(tokens, valences, language)
     negators, intensifiers, but = NEGATORS[language], INTENSIFIERS[language], BUT[language]
     negated = [False] * len(tokens)
     for index, value in enumerate(valences):
@@ -162,6 +163,39 @@ def _score(text: str, language: str) -> float:
     return total / math.sqrt(total * total + 15) if total else 0.0
 
 
+def _excess_and_manner(tokens: list[str], valences: list[float], language: str) -> None:
+    """ "Too X" is bad whatever X is ("er for smalt", "too narrow"), and so is "done badly"
+    ("dårlig sikret", "poorly packed"): the adjective's own valence gives way to -2."""
+    too, copulas = TOO[language], COPULAS[language]
+    for index in range(1, len(tokens) - 1):
+        token, after = tokens[index], tokens[index + 1]
+        if after in _PUNCTUATION or after in _DETERMINERS:
+            continue
+        excessive = token in too and (language == "en" or tokens[index - 1] in copulas)
+        if excessive or (token in BADLY[language] and valences[index + 1] > 0):
+            valences[index] = 0.0
+            valences[index + 1] = min(valences[index + 1], -2.0)
+
+
+TOO = {"en": {"too"}, "da": {"for"}, "sv": {"för"}, "nb": {"for"}}
+# After these, "for"/"för" is "too" ("er for lang"), not the preposition ("tak for hjælpen").
+COPULAS = {
+    "en": set(),
+    "da": {"er", "var", "blevet", "bliver", "blev", "lidt", "alt", "noget", "altså"},
+    "sv": {"är", "var", "blivit", "blir", "blev", "lite", "alldeles", "väl", "ju"},
+    "nb": {"er", "var", "blitt", "blir", "ble", "litt", "alt", "noe", "jo"},
+}
+BADLY = {
+    "en": {"badly", "poorly"},
+    "da": {"dårligt", "dårlig", "sjusket", "elendigt"},
+    "sv": {"dåligt", "illa", "slarvigt", "uselt"},
+    "nb": {"dårlig", "dårligt", "slurvete", "elendig"},
+}
+_DETERMINERS = {
+    "a", "an", "the", "us", "me", "you", "them", "en", "et", "ett", "ei", "den", "det", "de",
+    "os", "oss", "jer", "er", "dere", "dem", "mig", "meg", "min", "mit", "mina", "mine",
+    "vores", "vår", "vårt", "våra", "jeres", "deres",
+}  # fmt: skip
 _TOKEN = re.compile(r"[^\W\d_]+(?:['-][^\W\d_]+)*|[.,;:!?()]", re.UNICODE)
 _PUNCTUATION = frozenset(".,;:!?()")
 _SENTENCE_END = frozenset(".!?")
@@ -211,11 +245,10 @@ def _word_valence(word: str, language: str) -> float:
                 return base * 1.5
     # Compounds: the last part that the lexicon knows ("fakturafejl" -> "fejl"), the
     # longest first; a part known to be neutral ends the search ("leveringstid" -> "tid").
-    domain = DOMAIN[language]
-    for split in range(3, len(word) - 2):
+    for split in range(3, len(word) - 1):
         tail = word[split:].removeprefix("-")
-        if len(tail) < 4 and tail not in domain:
-            continue
+        if (len(tail) < 4 and tail not in _SHORT_HEADS) or tail in EXACT_ONLY[language]:
+            continue  # "ordrebekræftelsen" does not end in "sen" (late)
         found = _lookup(tail, language, part=True)
         if found is not None:
             if found:
@@ -248,6 +281,8 @@ def _lookup(word: str, language: str, part: bool = False) -> float | None:
             candidates += [stem + tail for tail in _RESTORE[language == "en"]]
             if len(stem) > 3 and stem[-1] == stem[-2]:  # "nemmere" -> "nem", "trætte" -> "træt"
                 candidates.append(stem[:-1])
+            if stem[-1] in "lnr" and stem[-2] not in _VOWELS:  # "fleksible" -> "fleksibel"
+                candidates.append(f"{stem[:-1]}e{stem[-1]}")
     candidates = [c for c in candidates if c not in exact_only]
     for candidate in candidates:
         if candidate in domain:
@@ -261,7 +296,12 @@ def _lookup(word: str, language: str, part: bool = False) -> float | None:
     return None
 
 
-_RESTORE = (("", "e", "t", "en", "a"), ("", "e", "y"))  # base-form endings: Nordic, English
+_SHORT_HEADS = frozenset({"fel", "kö", "kø"})  # "fakturafel", "telefonkø"
+_RESTORE = (
+    ("", "e", "t", "en", "et", "a", "d"),
+    ("", "e", "y"),
+)  # base-form endings: Nordic, English
+_VOWELS = frozenset("aeiouyæøåäö")
 
 
 @cache

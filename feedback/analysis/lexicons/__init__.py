@@ -187,8 +187,23 @@ for _language, _words in (("da", DA), ("sv", SV), ("nb", NB)):
         _words.setdefault(_word, 0)
 # "fine"/"fint" are good; "finne"/"finner" (find) must not reach "fin" by stemming.
 DA.update({"fine": 2, "fint": 2, "fejl": -2, "problem": -2, "klage": -2, "god": 2, "godt": 2})
-SV.update({"fina": 2, "fint": 2, "god": 2, "goda": 2, "gott": 2, "bra": 3, "i god tid": 2})
-NB.update({"fine": 2, "fint": 2})
+SV.update(
+    {
+        "sena": -2,
+        "välpackat": 2,
+        "välpackad": 2,
+        "korta ledtider": 2,
+        "kort ledtid": 2,
+        "fina": 2,
+        "fint": 2,
+        "god": 2,
+        "goda": 2,
+        "gott": 2,
+        "bra": 3,
+        "i god tid": 2,
+    }
+)
+NB.update({"fine": 2, "fint": 2, "fersk": 2})
 
 EN = {
     # delivery
@@ -233,11 +248,95 @@ EN = {
     "keep it up": 2, "complaints": -2, "complaint": -1, "problems": -2, "problem": -2,
     "issue": -1, "issues": -2, "errors": -2, "mistakes": -2, "far too": -2,
     "too many": -2, "too much": -2, "too long": -2, "too slow": -2, "never kept": -2,
-    "no problems": 2, "rarely": 0, "unfortunately": -2, "well": 1,
+    "no problems": 2, "well done": 2, "fault": -1, "rarely": 0, "unfortunately": -2, "well": 1,
     # Topic words that general lexicons score.
     "price": 0, "quality": 0, "service": 0, "claim": 0, "credit": 0, "order": 0,
     "care": 0, "like": 0, "kind": 0, "pretty": 1, "please": 0, "want": 0, "big": 0,
 }  # fmt: skip
+
+# Being told, answered and someone taking charge: "ingen återkoppling", "no one could tell
+# us", "ingen tar ansvar" are complaints by negation.
+DA.update(
+    {
+        "information": 1,
+        "tilbagemelding": 1,
+        "svar": 1,
+        "respons": 1,
+        "tager ansvar": 1,
+        "tage ansvar": 1,
+        "tog ansvar": 1,
+        "holde os orienteret": 2,
+        "klaret": 2,
+        "ordnet": 2,
+        "væltet": -2,
+        "væltede": -2,
+    }
+)
+SV.update(
+    {
+        "information": 1,
+        "återkoppling": 1,
+        "svar": 1,
+        "respons": 1,
+        "tar ansvar": 1,
+        "ta ansvar": 1,
+        "tog ansvar": 1,
+        "hör av er": 1,
+        "hör av oss": 1,
+        "håller oss informerade": 2,
+        "ordnat": 2,
+        "fixat": 2,
+        "välte": -2,
+        "vält": -2,
+    }
+)
+NB.update(
+    {
+        "informasjon": 1,
+        "tilbakemelding": 1,
+        "svar": 1,
+        "respons": 1,
+        "tar ansvar": 1,
+        "ta ansvar": 1,
+        "tok ansvar": 1,
+        "holder oss orientert": 2,
+        "ordnet": 2,
+        "veltet": -2,
+        "velte": -2,
+    }
+)
+EN.update(
+    {
+        "tell us": 1,
+        "told us": 1,
+        "keep us posted": 2,
+        "kept us posted": 2,
+        "keep us informed": 2,
+        "kept us informed": 2,
+        "information": 1,
+        "feedback": 1,
+        "take responsibility": 1,
+        "takes responsibility": 1,
+        "tipped over": -2,
+    }
+)
+
+# "Still not" is something expected that has not happened: the complaint is in the
+# adverb, whatever the verb ("stadig ikke behandlet").
+DA.update({"stadig ikke": -2, "stadigvæk ikke": -2, "endnu ikke": -1})
+SV.update({"fortfarande inte": -2, "fortfarande ingen": -2, "ännu inte": -1})
+NB.update({"fortsatt ikke": -2, "fremdeles ikke": -2, "ennå ikke": -1, "enda ikke": -1})
+EN.update(
+    {
+        "still not": -2,
+        "still no": -2,
+        "still hasn't": -2,
+        "still haven't": -2,
+        "still isn't": -2,
+        "still waiting": -2,
+        "not yet": -1,
+    }
+)
 
 DOMAIN = {"da": DA, "sv": SV, "nb": NB, "en": EN}
 
