@@ -1,5 +1,17 @@
 """Comment sentiment and themes in four languages, evaluated on labelled comments written for
-this project (tests/data/sentiment/*.csv)."""
+this project (tests/data/sentiment/).
+
+Three sets per language, kept apart on purpose:
+- tests/data/sentiment/{lang}.csv, in-sample: the domain supplements were grown partly from
+  misses in these sets.
+- heldout/{lang}.csv, written before the method was reworked and before looking at which
+  words the lexicons know. Its misses were seen once, at the baseline run, before the general
+  fixes (morphology, compounds, negation scope, topic lists); nothing was added for a single
+  sentence, but the figures are not fully unseen.
+- fresh/{lang}.csv, written after the method was frozen and not tuned on (one general
+  in-sample rule, "still not" = negative, came after it was written and moves one comment
+  per Nordic language). It is the honest estimate for new comments.
+"""
 
 from __future__ import annotations
 
@@ -13,16 +25,18 @@ from feedback.analysis.themes import ThemeError, load_themes, tag_themes
 
 DATA = Path(__file__).parent / "data" / "sentiment"
 LANGUAGES = ("en", "da", "sv", "nb")
+SETS = ("in-sample", "heldout", "fresh")
 
 
-def _labelled(language: str) -> list[tuple[str, str]]:
-    with (DATA / f"{language}.csv").open(encoding="utf-8", newline="") as file:
+def _labelled(language: str, which: str = "in-sample") -> list[tuple[str, str]]:
+    path = DATA / f"{language}.csv" if which == "in-sample" else DATA / which / f"{language}.csv"
+    with path.open(encoding="utf-8", newline="") as file:
         return [(row["text"], row["label"]) for row in csv.DictReader(file)]
 
 
-def polarity_accuracy(language: str) -> tuple[float, float, int]:
+def polarity_accuracy(language: str, which: str = "in-sample") -> tuple[float, float, int]:
     """(accuracy on clear positive/negative comments, accuracy on all three labels, size)."""
-    rows = _labelled(language)
+    rows = _labelled(language, which)
     predicted = [(analyse_sentiment(text, language).label, label) for text, label in rows]
     polar = [(p, label) for p, label in predicted if label != "neutral"]
     clear = sum(p == label for p, label in polar) / len(polar)
@@ -30,25 +44,39 @@ def polarity_accuracy(language: str) -> tuple[float, float, int]:
     return clear, overall, len(rows)
 
 
+@pytest.mark.parametrize("which", SETS)
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_evaluation_set_is_big_and_balanced(language):
-    labels = [label for _, label in _labelled(language)]
-    assert len(labels) >= 60
+def test_evaluation_set_is_big_and_balanced(language, which):
+    labels = [label for _, label in _labelled(language, which)]
+    assert len(labels) >= (45 if which == "fresh" else 60)
     assert set(labels) == {"positive", "negative", "neutral"}
     assert abs(labels.count("positive") - labels.count("negative")) <= len(labels) // 5
 
 
-# The target is 80 % for every language; Danish and Swedish are not there yet (issue 5), so
-# their floor guards what has been reached. The lexicon supplements were grown partly from
-# misses in these sets: the figures are in-sample.
-FLOORS = {"en": 0.80, "da": 0.75, "sv": 0.75, "nb": 0.80}
+def test_held_out_comments_are_not_in_the_in_sample_set():
+    for language in LANGUAGES:
+        seen = {text for text, _ in _labelled(language)}
+        for which in ("heldout", "fresh"):
+            assert not seen & {text for text, _ in _labelled(language, which)}
 
 
+# Accuracy on clear positive/negative comments, rounded down to 5 points from what the method
+# reaches (in-sample / held-out / fresh): en 93/90/69, da 88/96/86, sv 95/94/75,
+# nb 96/94/80 %. The target is 80 % everywhere; on the fresh set English and Swedish are
+# below it (see the README, "Comment analysis").
+FLOORS = {
+    "in-sample": {"en": 0.90, "da": 0.85, "sv": 0.95, "nb": 0.95},
+    "heldout": {"en": 0.90, "da": 0.95, "sv": 0.90, "nb": 0.90},
+    "fresh": {"en": 0.65, "da": 0.85, "sv": 0.75, "nb": 0.80},
+}
+
+
+@pytest.mark.parametrize("which", SETS)
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_polarity_of_clear_comments(language):
-    clear, overall, size = polarity_accuracy(language)
-    print(f"{language}: {clear:.0%} on clear comments, {overall:.0%} on all {size}")
-    assert clear >= FLOORS[language], f"{language}: {clear:.0%}"
+def test_polarity_of_clear_comments(language, which):
+    clear, overall, size = polarity_accuracy(language, which)
+    print(f"{language} {which}: {clear:.0%} on clear comments, {overall:.0%} on all {size}")
+    assert clear >= FLOORS[which][language], f"{language} {which}: {clear:.0%}"
 
 
 @pytest.mark.parametrize(
@@ -67,6 +95,28 @@ def test_polarity_of_clear_comments(language):
     ],
 )
 def test_negation_intensifiers_and_but(language, text, label):
+    assert analyse_sentiment(text, language).label == label
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "label"),
+    [
+        ("da", "Mange leveringsfejl i år.", "negative"),  # compound: last known part
+        ("sv", "Problemfria leveranser hela året.", "positive"),  # bad thing + -fri
+        ("da", "Personalet var uhjælpsomt.", "negative"),  # u- flips the base word
+        ("sv", "Supertrevlig personal på lagret.", "positive"),  # intensifying prefix
+        ("nb", "Fleksible og hjelpsomme folk.", "positive"),  # contracted plural stem
+        ("sv", "Fakturan stämmer inte.", "negative"),  # negation after the verb
+        ("da", "Ikke en eneste forsinket levering i år.", "positive"),  # four-word scope
+        ("nb", "Leveringstiden er for lang.", "negative"),  # "for" = too after a copula
+        ("da", "Tak for hjælpen.", "positive"),  # ... and a preposition otherwise
+        ("nb", "Pallene var dårlig sikret.", "negative"),  # "badly secured"
+        ("en", "The invoices don't match our orders.", "negative"),
+        ("en", "Friendly staff, but the deliveries are too slow.", "negative"),
+        ("sv", "Vi köper mest kontorsmaterial.", "neutral"),
+    ],
+)
+def test_morphology_and_clause_rules(language, text, label):
     assert analyse_sentiment(text, language).label == label
 
 
