@@ -243,3 +243,57 @@ def login_as(create_user, login):
         return user
 
     return do_login_as
+
+
+@pytest.fixture
+def answer(create_customer):
+    """answer(score, abc_class, programme, owner, comment, language) -> response id: a real
+    NPS answer through survey, wave and invitation, with the customer in a segment run."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from feedback.customers.models import Contact, CustomerSegment, SegmentRun
+    from feedback.dbtypes import utcnow
+    from feedback.responses.models import Response
+    from feedback.surveys import dispatch
+    from feedback.surveys.models import Invitation
+    from feedback.surveys.services import create_survey, create_wave
+    from feedback.surveys.templates import load_templates
+
+    templates = load_templates()
+    state = {}
+    now = utcnow()
+
+    def factory(score, abc_class="A", programme="grow", owner=None, comment="", language="en",
+                answered_at=None, customer_name=None):  # fmt: skip
+        answered_at = answered_at or now - timedelta(hours=1)
+        potential = "high" if programme == "grow" else "low"
+        customer = create_customer(owner=owner, potential=potential, language=language,
+                                   name=customer_name)  # fmt: skip
+        if "run" not in state:
+            state["run"] = SegmentRun(as_of=date.today(), thresholds="50,30,15",
+                                      base_currency="EUR")  # fmt: skip
+            db.session.add(state["run"])
+            db.session.flush()
+        db.session.add(CustomerSegment(run_id=state["run"].id, customer_id=customer.id,
+                                       revenue_12m=Decimal("125000"), abc_class=abc_class,
+                                       programme=programme, rank=1))  # fmt: skip
+        db.session.add(Contact(customer_id=customer.id, email=f"c@{customer.external_id}.test",
+                               name="Kontakt", language=language))  # fmt: skip
+        survey = create_survey(f"S {customer.external_id}", "nps", templates=templates, actor=None)
+        wave = create_wave(survey, audience={"customer_external_ids": [customer.external_id]},
+                           actor=None)  # fmt: skip
+        db.session.commit()
+        dispatch.start_wave(wave, templates=templates, now=now, quiet_days=90)
+        invitation = db.session.scalar(select(Invitation).where(Invitation.wave_id == wave.id))
+        response = Response(invitation_id=invitation.id, wave_id=wave.id,
+                            customer_id=customer.id,
+                            template_version_id=wave.template_version_id, score=score,
+                            comment=comment, language=language, answered_at=answered_at,
+                            updated_at=answered_at)  # fmt: skip
+        db.session.add(response)
+        db.session.commit()
+        return response.id
+
+    return factory

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from feedback.analysis.themes import load_themes
 from feedback.auth.models import User
 from feedback.cases.models import CLOSED_STATUSES, Case, CaseEvent
 from feedback.dbtypes import utcnow
@@ -43,7 +44,7 @@ def can_act(actor: User, case: Case) -> bool:
 
 def get_case_for(actor: User, case_id: int) -> Case:
     """The case if the actor may see it; NotFound otherwise (no hint that it exists)."""
-    case = db.session.get(Case, case_id)
+    case = db.session.get(Case, case_id) if 0 < case_id < 2**31 else None
     if case is None or not (can_act(actor, case) or _is_team_case(actor, case)):
         raise NotFound(f"no case #{case_id}")
     return case
@@ -81,13 +82,21 @@ def _event(case: Case, actor: User, kind: str, detail: str, now: datetime) -> No
     case.updated_at = now
 
 
+def allowed_moves(status: str) -> list[str]:
+    """The statuses a case in `status` may move to, in workflow order."""
+    return [s for s in _MOVES if s in _MOVES.get(status, ())]
+
+
 def change_status(actor: User, case: Case, status: str, *, note: str | None = None,
-                  now: datetime | None = None) -> Case:  # fmt: skip
-    """Move the case; resolving needs an outcome, no_action a reason (both kept on the case)."""
+                  root_cause: str | None = None, now: datetime | None = None) -> Case:  # fmt: skip
+    """Move the case; resolving needs an outcome, no_action a reason (both kept on the case).
+    `root_cause`, a theme key, may be set when closing."""
     now = now or utcnow()
     _require(actor, case)
     if status not in _MOVES:
         raise DomainError(f"unknown status {status!r}")
+    if root_cause and root_cause not in load_themes():
+        raise DomainError(f"unknown root cause {root_cause[:40]!r}")
     if status == case.status:
         return case
     if status not in _MOVES[case.status]:
@@ -98,6 +107,7 @@ def change_status(actor: User, case: Case, status: str, *, note: str | None = No
         what = "an outcome" if status == "resolved" else "a reason"
         case.outcome = _text(note, what, required=True)
         case.closed_at = now
+        case.root_cause = root_cause or case.root_cause
     else:
         case.closed_at = None
     previous, case.status = case.status, status

@@ -1,0 +1,242 @@
+"""Read side of the queue: which cases a person sees, one page of them, counts and the
+closed-loop figures. Plain functions over the session; a fixed number of statements per
+page, whatever the number of cases (the queue bench runs them against 100,000).
+
+Tabs: "mine" (assigned to me), "team" (my team's cases: its queue and its members'),
+"all" (managers and admins only). An agent never gets rows outside the first two.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, case, func, or_, select, true
+from sqlalchemy.orm import aliased
+
+from feedback.auth.models import Team, User
+from feedback.cases.models import CLOSED_STATUSES, OPEN_STATUSES, Case
+from feedback.customers.models import Customer, CustomerSegment
+from feedback.customers.queries import Page
+from feedback.customers.segments import latest_run_id
+from feedback.extensions import db
+from feedback.responses.models import Response
+
+VIEWS = ("mine", "team", "all")
+STATUS_FILTERS = ("open", "closed", "any", *OPEN_STATUSES, *CLOSED_STATUSES)
+FIGURE_WINDOW = timedelta(days=90)
+SNIPPET = 140
+
+
+@dataclass
+class QueueFilters:
+    view: str = "mine"
+    status: str = "open"
+    priority: str | None = None
+    classes: list[str] = field(default_factory=list)
+    breached: bool = False
+    theme: str | None = None
+
+
+def views_for(actor: User) -> tuple[str, ...]:
+    """The tabs this person has: managers see everything, agents their own and their team's."""
+    tabs = ["mine"]
+    if actor.team_id is not None:
+        tabs.append("team")
+    if actor.role in ("manager", "admin"):
+        tabs.append("all")
+    return tuple(tabs)
+
+
+def default_view(actor: User) -> str:
+    return "all" if actor.role in ("manager", "admin") else "mine"
+
+
+def _scope(actor: User, view: str):
+    """The rows a tab holds; a view the actor lacks falls back to their own cases."""
+    if view == "all" and actor.role in ("manager", "admin"):
+        return true()
+    if view == "team" and actor.team_id is not None:
+        return Case.team_id == actor.team_id
+    return Case.assignee_id == actor.id
+
+
+def _status(status: str):
+    if status == "open":
+        return Case.status.in_(OPEN_STATUSES)
+    if status == "closed":
+        return Case.status.in_(CLOSED_STATUSES)
+    if status == "any":
+        return true()
+    return Case.status == status
+
+
+def _conditions(actor: User, filters: QueueFilters, now: datetime) -> list:
+    conditions = [_scope(actor, filters.view), _status(filters.status)]
+    if filters.priority:
+        conditions.append(Case.priority == filters.priority)
+    if filters.breached:
+        conditions += [Case.status.in_(OPEN_STATUSES), Case.due_at < now]
+    if filters.theme:
+        conditions.append(Case.themes.contains(f",{filters.theme},", autoescape=True))
+    return conditions
+
+
+def _segment_join():
+    return and_(
+        CustomerSegment.customer_id == Case.customer_id,
+        CustomerSegment.run_id == latest_run_id(),
+    )
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    id: int
+    title: str
+    priority: str
+    status: str
+    due_at: datetime
+    created_at: datetime
+    closed_at: datetime | None
+    themes: tuple[str, ...]
+    sentiment: str | None
+    customer_name: str
+    customer_external_id: str
+    abc_class: str | None
+    programme: str | None
+    score: int | None
+    csi: float | None
+    comment: str
+    assignee: str | None
+    team: str | None
+
+    def breached(self, now: datetime) -> bool:
+        return self.status in OPEN_STATUSES and self.due_at < now
+
+
+def queue_page(actor: User, filters: QueueFilters, *, now: datetime, page: int,
+               per_page: int) -> Page:  # fmt: skip
+    """One page of the tab, open cases soonest due first, closed ones latest closed first."""
+    conditions = _conditions(actor, filters, now)
+    base = select(Case.id).where(*conditions)
+    if filters.classes:
+        base = base.join(CustomerSegment, _segment_join()).where(
+            CustomerSegment.abc_class.in_(filters.classes)
+        )
+    total = db.session.scalar(select(func.count()).select_from(base.subquery()))
+    page = max(1, min(page, max(1, -(-total // per_page))))
+    if filters.status in CLOSED_STATUSES or filters.status == "closed":
+        order = (Case.closed_at.desc(), Case.id.desc())
+    else:
+        order = (Case.due_at, Case.id)
+    ids = base.order_by(*order).limit(per_page).offset((page - 1) * per_page).subquery()
+    assignee = aliased(User)
+    rows = db.session.execute(
+        select(
+            Case.id, Case.title, Case.priority, Case.status, Case.due_at, Case.created_at,
+            Case.closed_at, Case.themes, Case.sentiment, Customer.name, Customer.external_id,
+            CustomerSegment.abc_class, CustomerSegment.programme, Response.score, Response.csi,
+            func.substr(Response.comment, 1, SNIPPET + 1), assignee.name, assignee.email,
+            Team.name,
+        )
+        .join(ids, ids.c.id == Case.id)
+        .join(Customer, Customer.id == Case.customer_id)
+        .outerjoin(CustomerSegment, _segment_join())
+        .outerjoin(Response, Response.id == Case.response_id)
+        .outerjoin(assignee, assignee.id == Case.assignee_id)
+        .outerjoin(Team, Team.id == Case.team_id)
+        .order_by(*order)
+    ).all()  # fmt: skip
+    items = [
+        QueueRow(
+            id=r[0], title=r[1], priority=r[2], status=r[3], due_at=r[4], created_at=r[5],
+            closed_at=r[6], themes=tuple(t for t in (r[7] or "").split(",") if t),
+            sentiment=r[8], customer_name=r[9], customer_external_id=r[10], abc_class=r[11],
+            programme=r[12], score=r[13], csi=r[14], comment=r[15] or "",
+            assignee=(r[16] or r[17]) if r[17] else None, team=r[18],
+        )
+        for r in rows
+    ]  # fmt: skip
+    return Page(items=items, page=page, per_page=per_page, total=total)
+
+
+def _count(condition):
+    """Rows meeting `condition`, as a column of a single aggregate statement."""
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def tab_counts(actor: User, *, now: datetime) -> dict[str, tuple[int, int]]:
+    """Open and breached cases per tab the actor has, in one statement."""
+    tabs = views_for(actor)
+    columns = []
+    for view in tabs:
+        scope = _scope(actor, view)
+        columns += [_count(scope), _count(and_(scope, Case.due_at < now))]
+    visible = or_(*(_scope(actor, view) for view in tabs))
+    row = db.session.execute(select(*columns).where(Case.status.in_(OPEN_STATUSES), visible)).one()
+    return {view: (int(row[2 * i]), int(row[2 * i + 1])) for i, view in enumerate(tabs)}
+
+
+@dataclass(frozen=True)
+class LoopFigures:
+    """How well the loop is closed for one tab, over the last FIGURE_WINDOW."""
+
+    open: int
+    breached: int
+    median_first_action: timedelta | None  # from the case appearing to the first action
+    median_resolution: timedelta | None  # from the case appearing to it being closed
+    closed: int
+    closed_within_sla: int
+
+    @property
+    def within_sla_share(self) -> float | None:
+        return self.closed_within_sla / self.closed if self.closed else None
+
+
+def _seconds(later, earlier):
+    if db.session.get_bind().dialect.name == "postgresql":
+        return func.extract("epoch", later - earlier)
+    return (func.julianday(later) - func.julianday(earlier)) * 86400.0
+
+
+def _median(expression, conditions: list) -> timedelta | None:
+    """The median of a duration in seconds, on PostgreSQL and SQLite alike."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        value = db.session.scalar(
+            select(func.percentile_cont(0.5).within_group(expression)).where(*conditions)
+        )
+    else:  # SQLite has no percentile: the middle row(s) of the sorted durations
+        count = db.session.scalar(select(func.count()).where(*conditions).select_from(Case))
+        if not count:
+            return None
+        middle = db.session.scalars(
+            select(expression).where(*conditions).order_by(expression)
+            .limit(2 - count % 2).offset((count - 1) // 2)
+        ).all()  # fmt: skip
+        value = sum(middle) / len(middle)
+    return None if value is None else timedelta(seconds=round(float(value)))
+
+
+def loop_figures(actor: User, view: str, *, now: datetime) -> LoopFigures:
+    scope = _scope(actor, view)
+    since = now - FIGURE_WINDOW
+    is_open = Case.status.in_(OPEN_STATUSES)
+    closed_lately = and_(Case.status.in_(CLOSED_STATUSES), Case.closed_at >= since)
+    open_now, breached, closed, within = db.session.execute(
+        select(
+            _count(is_open),
+            _count(and_(is_open, Case.due_at < now)),
+            _count(closed_lately),
+            _count(and_(closed_lately, Case.closed_at <= Case.due_at)),
+        ).where(scope, or_(is_open, closed_lately))
+    ).one()
+    first_action = _median(
+        _seconds(Case.first_action_at, Case.created_at),
+        [scope, Case.created_at >= since, Case.first_action_at.is_not(None)],
+    )
+    resolution = _median(
+        _seconds(Case.closed_at, Case.created_at),
+        [scope, closed_lately],
+    )
+    return LoopFigures(int(open_now), int(breached), first_action, resolution, int(closed),
+                       int(within))  # fmt: skip
