@@ -128,6 +128,18 @@ def test_the_owner_works_the_case_through_the_page(client, login, staff, answer)
     assert kinds == ["created", "status", "comment", "resolved"]
     page = client.get(path).get_data(as_text=True)
     assert "Credit note sent." in page and "Calling now" in page
+    assert case.followup_token is None  # not asked for
+
+
+def test_resolving_can_ask_the_customer_whether_it_is_solved(client, login, staff, answer):
+    case = routed(answer, 2, "A", owner=staff["owner"])
+    login(staff["owner"].email)
+    client.post(f"/cases/{case.id}/status", data={
+        "status-status": "resolved", "status-note": "Fixed the invoice.",
+        "status-ask_followup": "y", "status-csrf_token": token(client, f"/cases/{case.id}"),
+    })  # fmt: skip
+    db.session.refresh(case)
+    assert case.status == "resolved" and len(case.followup_token) >= 32
 
 
 def test_reassign_take_and_bad_targets(client, login, staff, answer):

@@ -17,6 +17,7 @@ from feedback.analysis.themes import load_themes
 from feedback.auth.decorators import require_role
 from feedback.auth.models import Team, User
 from feedback.cases import bp, detail, queries, services
+from feedback.cases.customer_mail import request_followup
 from feedback.cases.forms import STATUS_LABELS, AssignForm, CommentForm, StatusForm
 from feedback.cases.models import CLOSED_STATUSES, PRIORITIES
 from feedback.customers.models import ABC_CLASSES
@@ -232,8 +233,6 @@ def change_status(case_id: int):
         if status not in CLOSED_STATUSES and (form.note.data or "").strip():
             services.add_comment(current_user, case, form.note.data)  # a note is never lost
         if status == "resolved" and form.ask_followup.data:
-            from feedback.cases.customer_mail import request_followup
-
             request_followup(case)
 
     return _run(case_id, act, f"Case #{case_id} is now {STATUS_LABELS[status].lower()}.")
