@@ -238,6 +238,22 @@ def test_followup_only_for_a_resolved_case_on_request_and_exactly_once(people, m
     assert _events(case.id, "followup_sent")
 
 
+def test_no_followup_to_a_contact_who_opted_out_and_the_case_says_not_sent(
+    people, make_case, outbox
+):
+    case = make_case(status="opted_out", assignee=people["agent"])
+    change_status(people["agent"], case, "resolved", note="Credit note sent.")
+    request_followup(case)
+    db.session.commit()
+    assert send_followups(CONFIG, outbox) == 0
+    assert send_followups(CONFIG, outbox) == 0
+    assert outbox.mails() == []
+    case = _fresh(case.id)
+    assert (case.followup_sent_at, case.followup_token) == (None, None)  # staff see "not sent"
+    (why,) = _events(case.id, "followup_not_sent")
+    assert why.startswith("No follow-up sent:") and "opted out" in why
+
+
 def test_a_case_without_an_answer_cannot_be_followed_up(people, create_customer):
     case = Case(customer_id=create_customer().id, rule_key="a_detractor", title="Call",
                 team_id=get_or_create_team("Customer support").id, priority="high",

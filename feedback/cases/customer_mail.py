@@ -10,9 +10,10 @@ Both jobs claim each case once, like notify and escalation (acknowledged_at or
 followup_sent_at IS NULL -> now in one guarded UPDATE), and commit the claim before a mail
 leaves, so a customer never gets one twice however often or wherever the jobs run. A batch the
 backend cannot take at all, or a message it refuses only for now, is released for the next
-run. The mark stays set when nothing can be sent (opted out, bounced): the case's history
-says why. The mails are tagged kind="case" (the id is the case's), so delivery events never
-touch an invitation.
+run. When nothing can be sent (opted out, bounced, refused for good) the case's history says
+why; acknowledged_at stays set, while a follow-up goes back to "not sent" (its token dropped,
+as nobody holds the link). The mails are tagged kind="case" (the id is the case's), so
+delivery events never touch an invitation.
 """
 
 from __future__ import annotations
@@ -49,6 +50,8 @@ ACK_WITHIN = timedelta(days=2)
 ANSWER_WINDOW = timedelta(days=30)  # the follow-up's links work this long after sending
 CHOICES = {"yes": True, "no": False}
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
+# A follow-up that could not go out is "not sent" again, its unused link forgotten.
+_UNSENT_FOLLOWUP = (Case.followup_sent_at, Case.followup_token)
 
 
 class BadChoice(DomainError):
@@ -153,12 +156,13 @@ def send_followups(config, backend, *, now: datetime | None = None) -> int:
         db.session.commit()
         return 0
     zone = _zone(config)
-    outgoing = {}
+    outgoing, unsent = {}, []
     for target in _targets(ids):
         case, contact = target.case, target.contact
         reason = _unreachable(contact)
         if reason:
             _event(case.id, "followup_not_sent", f"No follow-up sent: {reason}", now)
+            unsent.append(case.id)
             continue
         until = (now + ANSWER_WINDOW).astimezone(zone)
         outgoing[case.id] = (
@@ -166,8 +170,10 @@ def send_followups(config, backend, *, now: datetime | None = None) -> int:
             "followup_sent",
             f"Asked {_who(contact)} whether the problem is solved (answers until {until:%Y-%m-%d})",
         )
+    _clear(unsent, *_UNSENT_FOLLOWUP)
     db.session.commit()
-    return _deliver(backend, Case.followup_sent_at, outgoing, failed="followup_not_sent", now=now)
+    return _deliver(backend, Case.followup_sent_at, outgoing, failed="followup_not_sent",
+                    forget=_UNSENT_FOLLOWUP, now=now)  # fmt: skip
 
 
 def _followup_message(config, target: _Target) -> OutgoingMessage:
@@ -373,22 +379,22 @@ def _message(case: Case, contact: Contact, template: str, context: dict) -> Outg
     )
 
 
-def _deliver(backend, mark, outgoing: dict, *, failed: str, now: datetime) -> int:
+def _deliver(backend, mark, outgoing: dict, *, failed: str, now: datetime, forget=()) -> int:
     """Hand the messages over, record each outcome in its case's history; the number sent.
 
     A temporary refusal gives the case back to the next run (its mark cleared); a permanent
-    one is written down instead."""
+    one is written down instead, and the `forget` columns are cleared."""
     if not outgoing:
         return 0
     try:
         results = backend.send([message for message, _, _ in outgoing.values()])
     except DeliveryError as exc:
-        _release(mark, list(outgoing))
+        _clear(list(outgoing), mark)
         db.session.commit()
         log.warning("customer mail not sent, %s cases left for a later run: %s", len(outgoing), exc)
         return 0
     by_case = {result.invitation_id: result for result in results}
-    sent, retry = 0, []
+    sent, retry, refused = 0, [], []
     for case_id, (message, kind, detail) in outgoing.items():
         result = by_case.get(case_id)
         if result is not None and result.ok:
@@ -397,19 +403,21 @@ def _deliver(backend, mark, outgoing: dict, *, failed: str, now: datetime) -> in
         elif result is not None and result.permanent:
             _event(case_id, failed, f"The e-mail to {message.to_email} was refused: "
                                     f"{result.detail}"[:2000], now)  # fmt: skip
+            refused.append(case_id)
         else:
             retry.append(case_id)
-    _release(mark, retry)
+    _clear(retry, mark)
+    _clear(refused, *forget)
     db.session.commit()
     return sent
 
 
-def _release(mark, ids: list[int]) -> None:
-    if ids:
+def _clear(ids: list[int], *columns) -> None:
+    if ids and columns:
         db.session.execute(
             update(Case)
             .where(Case.id.in_(ids))
-            .values({mark.key: None})
+            .values(dict.fromkeys((column.key for column in columns), None))
             .execution_options(synchronize_session=False)
         )
 

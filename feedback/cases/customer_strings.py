@@ -69,7 +69,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "question": "Er problemet løst?",
         "yes": "Ja",
         "no": "Nej",
-        "one_tap": "Ét tryk er nok. Du kan ændre dit svar på den side, der åbner.",
+        "one_tap": "Ét tryk er nok. Du kan ændre dit svar på den side, der åbnes.",
         "title": "Fik vi løst dit problem?",
         "saved_yes": "Tak! Vi er glade for, at problemet er løst.",
         "saved_no": "Tak, fordi du siger til. Vi ser på det igen.",
