@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import stat
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import numpy as np
@@ -24,11 +24,13 @@ from feedback.customers.models import (
     Transaction,
 )
 from feedback.customers.segments import window_start
+from feedback.dbtypes import utcnow
 from feedback.demo.models import DemoProfile
 from feedback.demo.seed import demo_rates, months_before, plan_customers
 from feedback.extensions import db
 
 SMALL = ["--customers", "80", "--years", "2"]
+HOUR = timedelta(hours=1)
 
 
 @pytest.fixture
@@ -93,8 +95,29 @@ def _fingerprint() -> str:
             .join(Customer, Customer.id == Transaction.customer_id)
             .order_by(Transaction.external_id)
         ),
+        *_worked_cases(),
     ]
     return hashlib.sha256(repr([tuple(row) for row in rows]).encode()).hexdigest()
+
+
+def _worked_cases() -> list:
+    """The cases of the closed waves (the open wave's depend on the clock), by customer."""
+    from feedback.cases.models import Case
+    from feedback.responses.models import Response
+    from feedback.surveys.models import Wave
+
+    return db.session.execute(
+        select(
+            Customer.external_id, Case.rule_key, Case.status, Case.outcome, Case.root_cause,
+            Case.created_at, Case.first_action_at, Case.closed_at, User.email,
+        )
+        .join(Customer, Customer.id == Case.customer_id)
+        .join(Response, Response.id == Case.response_id)
+        .join(Wave, Wave.id == Response.wave_id)
+        .outerjoin(User, User.id == Case.assignee_id)
+        .where(Wave.status == "closed")
+        .order_by(Customer.external_id, Case.created_at)
+    ).all()  # fmt: skip
 
 
 def _revenue_12m_eur() -> dict[int, Decimal]:
@@ -320,3 +343,90 @@ def test_survey_history_follows_hidden_satisfaction(seed):
     one_each = select(func.count(Response.id), func.count(func.distinct(Response.invitation_id)))
     total, distinct = db.session.execute(one_each).one()
     assert total == distinct > 0
+
+
+class _Outbox:
+    """A delivery backend that only counts what it is given."""
+
+    def __init__(self) -> None:
+        self.messages: list = []
+
+    def send(self, messages):
+        self.messages.extend(messages)
+        return []
+
+
+def test_the_survey_history_comes_with_a_year_of_worked_cases(seed, app):
+    from feedback.analysis.themes import tag_themes
+    from feedback.cases.models import CLOSED_STATUSES, OPEN_STATUSES, Case, CaseEvent
+    from feedback.responses.models import Response
+    from feedback.surveys.models import Wave
+
+    assert seed("--customers", "300", "--years", "2", "--seed", "5").exit_code == 0
+    now = utcnow()
+    rows = db.session.execute(
+        select(Case, Response, Wave.status)
+        .join(Response, Response.id == Case.response_id)
+        .join(Wave, Wave.id == Response.wave_id)
+    ).all()
+    assert len(rows) > 50
+    members = {u.id: u.team_id for u in db.session.scalars(select(User))}
+    late = 0
+    for case, response, wave in rows:
+        assert case.assignee_id is not None or case.team_id is not None
+        assert response.answered_at < case.created_at <= case.notified_at <= now
+        assert case.due_at > response.answered_at
+        if wave == "closed":  # the history is done with
+            assert case.status in CLOSED_STATUSES
+        if case.status in CLOSED_STATUSES:
+            assert case.outcome.strip() and case.assignee_id is not None
+            assert case.created_at < case.first_action_at < case.closed_at <= now
+            late += case.closed_at > case.due_at
+        else:
+            assert case.closed_at is None and case.outcome == ""
+            assert (case.first_action_at is None) == (case.status == "new")
+        if case.is_breached(now) or (case.closed_at and case.closed_at > case.due_at + HOUR):
+            assert case.escalated_at is not None  # escalated back then, not on first start
+        themes = tag_themes(response.comment, response.language)
+        if case.root_cause is not None:
+            assert case.root_cause in themes and case.first_action_at is not None
+        events = sorted(case.events, key=lambda e: e.id)
+        assert [e.at for e in events] == sorted(e.at for e in events)
+        assert events[0].kind == "created" and events[0].at == case.created_at
+        for event in events:
+            if event.actor_id is not None:  # the assignee, or someone of the case's team
+                assert event.actor_id == case.assignee_id or members[event.actor_id] in (
+                    case.team_id,
+                    members.get(case.assignee_id),
+                )
+        if case.status in CLOSED_STATUSES:
+            assert events[-1].kind == "resolved" and case.outcome in events[-1].detail
+            assert case.first_action_at == min(e.at for e in events if e.actor_id is not None)
+
+    closed = [c for c, _r, _w in rows if c.status in CLOSED_STATUSES]
+    assert 0.75 <= 1 - late / len(closed) <= 0.95  # most within their deadline, not all
+    assert 0.8 < sum(c.status == "resolved" for c in closed) / len(closed) < 1
+    assert len({c.outcome for c in closed}) > len(closed) // 3  # written, not one template
+    assert any(c.root_cause for c in closed)
+    latest = [c for c, _r, w in rows if w == "open"]
+    assert any(c.status in OPEN_STATUSES for c in latest)
+    kinds = set(db.session.scalars(select(CaseEvent.kind)))
+    assert {"created", "assigned", "status", "comment", "resolved", "escalated"} <= kinds
+
+
+def test_the_jobs_find_the_history_done_when_the_demo_starts(seed, app):
+    from feedback.cases.escalation import escalate_breached
+    from feedback.cases.notify import notify_new_cases
+    from feedback.responses.models import Response
+    from feedback.routing.engine import route_pending
+    from feedback.routing.rules import load_rules
+
+    assert seed("--customers", "300", "--years", "2", "--seed", "5").exit_code == 0
+    assert _count(Response) > 100
+    report = route_pending(load_rules(app.config["FEEDBACK_ROUTING_FILE"]), settle=timedelta(0))
+    assert report.decided == 0  # every answer was decided by the seed
+    outbox = _Outbox()
+    assert notify_new_cases(app.config, outbox) == 0
+    escalate_breached(app.config, outbox)  # a case may just have run out of time
+    escalate_breached(app.config, outbox, now=utcnow() + timedelta(minutes=10))
+    assert len(outbox.messages) <= 6

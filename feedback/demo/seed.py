@@ -28,6 +28,7 @@ from feedback.customers.models import CurrencyRate, Customer, CustomerSegment, T
 from feedback.customers.segments import latest_run_id, recompute_from_config
 from feedback.dbtypes import utcnow
 from feedback.demo import names
+from feedback.demo.cases import seed_cases
 from feedback.demo.surveys import seed_survey_history
 from feedback.errors import DomainError
 from feedback.extensions import db
@@ -75,6 +76,7 @@ class SeedResult:
     transactions: int = 0
     invitations: int = 0
     responses: int = 0
+    cases: dict[str, int] = field(default_factory=dict)  # by status
     logins: list[tuple[str, str, str]] = field(default_factory=list)  # email, role, password
     notes: list[str] = field(default_factory=list)
     phases: dict[str, float] = field(default_factory=dict)  # seconds per step, for benches
@@ -315,8 +317,21 @@ def _now_value():
 
 def db_time(moment: datetime):
     """A UTC datetime as the raw driver takes it for a UTCDateTime column."""
+    return time_converter()(moment)
+
+
+def time_converter():
+    """db_time with the dialect looked up once: per value, the lookup costs more than the work."""
     if db.session.get_bind().dialect.name == "postgresql":
-        return moment
+        return _as_is
+    return _sqlite_time
+
+
+def _as_is(moment: datetime) -> datetime:
+    return moment
+
+
+def _sqlite_time(moment: datetime) -> str:
     return moment.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
 
@@ -466,8 +481,13 @@ def seed_demo(
     )
     history = seed_survey_history(
         config, rng, today=today, customer_ids=ids, plan=plan, classes=classes,
-        write_rows=write_rows, to_db_time=db_time,
+        write_rows=write_rows, to_db_time=time_converter(),
     )  # fmt: skip
     result.invitations, result.responses = history.invitations, history.responses
     result.lap("survey history", started)
+    # The year of answers comes with the year of cases worked on them, not a fresh backlog.
+    worked = seed_cases(config, rng, write_rows=write_rows, to_db_time=time_converter())
+    result.cases = dict(worked.by_status)
+    result.notes += worked.notes
+    result.lap("cases", started)
     return result

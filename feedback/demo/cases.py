@@ -1,0 +1,562 @@
+"""A year of worked cases for the demo: the survey history routed as the job would have
+routed it, then handled by the staff as they would have handled it.
+
+Routing goes through routing.engine.route_responses in the job's batch size; decisions,
+cases and "created" events then get the times the minute-by-minute job would have written
+(answered + settle, at its next run). Working a case is simulated from one row of uniform
+draws (so a case's story does not depend on how many cases follow it): the first action and
+the closing fall in office hours, most cases close within their deadline and some late (worse
+in the support queue and in July), and late ones are escalated as the escalation job does.
+What would happen after the moment of seeding is left undone: the latest wave's cases that
+still have time are mostly open (new, in progress, waiting), a few are breached. Every case
+is marked notified (and acknowledged, escalated where due), so the jobs do not mail about
+history when the demo starts.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
+
+import numpy as np
+from sqlalchemy import select, text, update
+
+from feedback.analysis.themes import tag_themes
+from feedback.auth.models import Team, User
+from feedback.cases.models import Case, CaseEvent
+from feedback.customers.models import Contact
+from feedback.dbtypes import utcnow
+from feedback.extensions import db
+from feedback.responses.models import Response
+from feedback.routing.engine import ensure_teams, route_responses
+from feedback.routing.rules import RuleError, load_rules
+from feedback.surveys.models import Invitation
+
+ROUTE_BATCH = 5000  # the routing job's own batch size
+OFFICE = timedelta(hours=1)  # staff work Nordic office hours, 8-17 CET (summer time ignored)
+OPENS, CLOSES = 8, 17
+MIN_WORK = timedelta(minutes=30)  # no case is handled in less
+# Share of cases closed after their deadline, by team: the shared support queue is the
+# slowest, account managers with their own customers the fastest; July is holiday time.
+LATE = {"Key accounts": 0.07, "Internal sales": 0.11, "Customer support": 0.2}
+LATE_DEFAULT = 0.12
+LATE_BY_MONTH = {7: 0.15, 12: 0.05}
+# Urgent and high-priority cases are often picked up at the weekend too.
+WEEKEND_WORK = {"urgent": 0.7, "high": 0.4}
+NO_ACTION = {"complaint": 0.07, "promoter": 0.05}
+NOTE = {"complaint": 0.75, "promoter": 0.35}  # an internal note before closing
+WAITING = 0.18  # complaints that wait on the customer before they are closed
+CURRENCY = {"da": ("DKK", 7.5, 50), "sv": ("SEK", 11.5, 100), "nb": ("NOK", 11.5, 100)}
+CREDIT_EUR = (75, 100, 150, 200, 250, 300, 400, 500, 750)
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday")
+DRAWS = 24  # uniform draws per case, see _Draw
+
+# What account managers and support agents write when they close a case. Placeholders:
+# contact (first name), amount (a credit note in the customer's currency), weekday, n, weeks,
+# month (of the answer), earlier (a date before the case), done (the closing day), later.
+OUTCOMES = {
+    "delivery": (
+        "Called {contact}. Two of their last orders were split between warehouses, which "
+        "caused the delays. Re-planned their standing order to ship complete on {weekday}s; "
+        "the first delivery on the new plan was on time.",
+        "Delivery re-planned: {contact}'s orders now go on the {weekday} route with a fixed "
+        "time window, and logistics calls ahead if a truck is late.",
+        "Called {contact} and apologised for the late deliveries (carrier capacity in "
+        "{month}). Moved them to our second carrier and sent a credit note of {amount} for "
+        "the express freight they paid.",
+        "Met {contact} on site. Agreed on a buffer stock of their {n} fastest-moving items, "
+        "so a late inbound delivery no longer stops their production.",
+    ),
+    "price": (
+        "Called {contact} and went through the price increase (raw materials, {n} % on "
+        "average). Agreed to keep the old prices on their top items until the end of the "
+        "quarter.",
+        "Explained the new price list to {contact} and moved them to a yearly volume "
+        "agreement, which brings their net prices back to last year's level.",
+        "Sent {contact} a price comparison for their 20 most-bought items and offered a {n} % "
+        "volume discount from the next order; accepted.",
+        "Apologised that the increase came without notice. Price changes are now announced "
+        "60 days ahead to customers of their size; {contact} is on the list.",
+    ),
+    "quality": (
+        "Apology + credit note of {amount} for the damaged batch. The quality team traced it "
+        "to packaging at the supplier; {contact} got the inspection report.",
+        "Replaced the faulty goods free of charge and sent the batch for analysis. Called "
+        "{contact} with the result on {done}: a supplier error, now fixed.",
+        "Called {contact} and agreed on a fix: incoming inspection of their items for the "
+        "next three months, with a short report after each delivery.",
+    ),
+    "service": (
+        "Called {contact} and apologised: their ticket had been closed by mistake. Reopened "
+        "and solved it the same day, then went through the other open points together.",
+        "Agreed with {contact} on one named support contact and a weekly call until the open "
+        "issues are solved. All {n} open points closed by {done}.",
+        "{contact} was fed up with waiting times on the phone line. Gave them the direct "
+        "number of the account team and closed their two open tickets.",
+    ),
+    "invoicing": (
+        "Apology + credit note of {amount} for the wrong invoice. Finance corrected the price "
+        "agreement in the ERP so it does not happen again.",
+        "Called {contact}: invoices went to their old cost centre. Updated the invoice "
+        "address and PO reference and re-issued {n} invoices.",
+        "Went through the unclear invoices with {contact}. Freight and surcharges are shown "
+        "on separate lines from the next invoice on.",
+    ),
+    "product_range": (
+        "Called {contact}: they miss two sizes we stopped stocking. Found an equivalent item "
+        "and set up a special order with {weeks} weeks' lead time.",
+        "Sent {contact} the new catalogue pages and held a product meeting on {weekday} about "
+        "alternatives to the discontinued items.",
+        "Put the items {contact} asked for into the range review; they get a trial batch at "
+        "the old price.",
+    ),
+    "staff": (
+        "Introduced {contact} to their new account manager in a joint call and handed over "
+        "the notes on their setup. One contact person from now on.",
+        "Apologised for the changes in the account team. Their setup and agreements are now "
+        "written down in the CRM, so whoever picks up the phone knows them.",
+        "Called {contact} and agreed on a quarterly meeting with the same two people on our side.",
+    ),
+    "communication": (
+        "Called {contact} and agreed on a fix: order confirmations with the expected "
+        "delivery date, and a phone call when a date moves.",
+        "Set up shipping notifications for {contact}'s team and a monthly status e-mail on "
+        "their open orders.",
+        "Apologised for the silence on their last order. {contact} now has a direct line to "
+        "internal sales and gets an update every {weekday}.",
+    ),
+    "web_shop": (
+        "Walked {contact} through the web shop on a screen share: quick order by item number "
+        "and saved order lists. Their login problem went to IT and was fixed on {done}.",
+        "Logged the {n} web shop problems {contact} described with the e-commerce team; the "
+        "checkout error is fixed, the rest is planned for the next release.",
+        "Set up their recurring orders as saved baskets in the web shop and sent {contact} a "
+        "short guide.",
+    ),
+    "returns_and_claims": (
+        "Apology + credit note of {amount}. The claim had been stuck for {weeks} weeks; "
+        "approved it the same day and collected the goods at our cost.",
+        "Called {contact} and settled the open claim: replacement shipped, plus a credit note "
+        "of {amount} for the extra work on their side.",
+        "Made returns simpler for {contact}: photos by e-mail are enough from now on, no form. "
+        "The open claim closed with a credit note of {amount}.",
+    ),
+    None: (  # no comment, or one that names no theme: what the call brought up
+        "Called {contact}. No single issue behind the score, rather a busy quarter with slow "
+        "answers from us. Agreed on a check-in call every month until the next survey.",
+        "Called {contact} and listened: the score was about their last two orders. "
+        "Apologised, checked both with logistics and sent {contact} a summary of what went "
+        "wrong.",
+        "Met {contact} at their office, went through their {n} open points and agreed who "
+        "does what by when; sent the list the same day.",
+        "Called {contact}, unhappy with how their last complaint was handled. Apologised, "
+        "closed it properly and sent a credit note of {amount}.",
+        "Spoke to {contact}: the answer was about our response times. Agreed on a fix: an "
+        "answer within one working day, with the account manager copied on every ticket.",
+    ),
+}
+PROMOTER_OUTCOMES = (
+    "Called {contact} to say thanks. Happy to be a reference: added to the reference list, "
+    "up to two calls a quarter.",
+    "Thanked {contact} by phone. They agreed to a short customer story for the website; "
+    "marketing contacts them in {weeks} weeks.",
+    "Thank-you call with {contact}. Reference declined (company policy), but they will leave "
+    "a review on Google.",
+    "Called {contact} to thank them. Reference declined for now, busy season; ask again "
+    "after {later}.",
+    "Thanked {contact} and asked for a reference: yes, for customers in their own industry. "
+    "Noted in the CRM.",
+    "Sent a thank-you note and called {contact}. They mentioned a new site opening in "
+    "spring, so created a sales opportunity.",
+    "Called {contact}: reference obtained, and they want to see the new range. Samples sent "
+    "on {done}.",
+    "Thanked {contact} by phone. No references (they give none to any supplier), but happy "
+    "to join the customer panel.",
+)
+NO_ACTION_REASONS = (
+    "Already handled: the same issue is in the complaint logistics closed on {earlier}.",
+    "No answer from {contact} after three calls and two e-mails over two weeks; closing. "
+    "Will raise it at the next visit.",
+    "{contact} asked us not to follow up on the survey: the problem was solved on their side.",
+    "Duplicate: the account team handled the same complaint on {earlier}.",
+    "{contact} has left the company; the new purchaser has our details and no open issues.",
+    "Score given by mistake, as {contact} confirmed on the phone (they meant a 9). Nothing to fix.",
+    "The comment was about another supplier's delivery (confirmed with {contact}). Nothing "
+    "to do on our side.",
+)
+PROMOTER_NO_ACTION = (
+    "Already a reference customer since last year; thanked by e-mail, nothing more to ask.",
+    "{contact} is on leave until {later}; thanked by e-mail instead of a call.",
+    "Thanked in person at the customer meeting on {earlier}, before the case came in.",
+)
+CLOSERS = (
+    "Will check in again after the next delivery.",
+    "{contact} was satisfied with the solution.",
+    "Noted in the CRM for the next account review.",
+    "Follow-up call booked for {later}.",
+    "{contact} thanked us for calling so quickly.",
+    "Shared with the team at the Monday meeting.",
+)
+NOTES = {
+    "delivery": (
+        "Asked logistics for tracking on the last {n} shipments.",
+        "{n} of their last 10 orders left the warehouse late.",
+    ),
+    "price": ("Pulled their price history for the last 12 months before calling.",),
+    "quality": ("Asked {contact} for photos and batch numbers of the faulty goods.",),
+    "service": ("Went through their tickets with support: {n} still open.",),
+    "invoicing": ("Asked finance to check the last {n} invoices against the price agreement.",),
+    "product_range": ("Checked with purchasing which alternatives we have in stock.",),
+    "staff": ("The CRM shows three different contact persons on this account in a year.",),
+    "communication": ("Checked the order log: no confirmation e-mail for the last {n} orders.",),
+    "web_shop": ("Reproduced the web shop problem; ticket opened with the e-commerce team.",),
+    "returns_and_claims": ("Found the claim: waiting for approval since {earlier}.",),
+    None: (
+        "Left a voicemail for {contact}, will try again tomorrow.",
+        "Sent {contact} an e-mail asking for a good time to call.",
+        "Read through the last three months of orders and tickets before calling.",
+        "Call booked with {contact} on {weekday}.",
+        "{contact} is travelling this week; call booked for {weekday}.",
+        "Talked to {contact} briefly; details follow by e-mail.",
+    ),
+    "promoter": (
+        "Sent a thank-you e-mail; calling {contact} on {weekday}.",
+        "Checked with marketing what they need for a customer story.",
+        "Left a voicemail for {contact}, will try again tomorrow.",
+    ),
+}
+
+
+@dataclass
+class CaseHistory:
+    cases: int = 0
+    by_status: Counter = field(default_factory=Counter)
+    within_sla: float | None = None  # share of closed cases closed by their deadline
+    notes: list[str] = field(default_factory=list)
+
+
+def seed_cases(config, rng, *, write_rows, to_db_time, now: datetime | None = None) -> CaseHistory:
+    """Route every answer in the database and work the cases up to `now`; flushes.
+
+    `write_rows`/`to_db_time` are the seed's bulk writer and time converter."""
+    history = CaseHistory()
+    try:
+        rules = load_rules(config["FEEDBACK_ROUTING_FILE"])
+    except RuleError as exc:  # the routing job would fail the same way: say so, seed the rest
+        history.notes.append(f"no cases: the routing rules cannot be used ({exc})")
+        return history
+    now = now or utcnow()
+    settle = timedelta(minutes=config["FEEDBACK_ROUTING_SETTLE_MINUTES"])
+    ensure_teams(rules)
+    decided = _route(rules, settle, now, write_rows, to_db_time)
+    _work(rules, rng, decided, now, write_rows, to_db_time, history)
+    return history
+
+
+def _tick(moment: datetime, seconds: int) -> datetime:
+    """The next run of a job that runs every `seconds` (plus the moment it takes)."""
+    stamp = math.ceil(moment.timestamp() / seconds) * seconds + 2
+    return datetime.fromtimestamp(stamp, UTC)
+
+
+def _route(rules, settle, now, write_rows, to_db_time) -> dict[int, datetime]:
+    """Decide every response with the engine, in the job's batch size; returns response id ->
+    the moment the minute-by-minute job would have decided it.
+
+    Each batch is routed with the clock at its last answer's moment (never before an answer),
+    and the decisions, cases and their "created" events are then stamped per response with
+    the job's moment: batches as small as the real job's would cost a call per minute of
+    history, and most of routing's cost is per call."""
+    answers = db.session.execute(
+        select(Response.id, Response.answered_at).order_by(Response.answered_at, Response.id)
+    ).all()
+    decided = {rid: min(_tick(at + settle, 60), now) for rid, at in answers}
+    for lo in range(0, len(answers), ROUTE_BATCH):
+        batch = [rid for rid, _at in answers[lo : lo + ROUTE_BATCH]]
+        route_responses(rules, batch, now=decided[batch[-1]])
+    _bulk_update(
+        "routing_decisions", "response_id", ("decided_at",),
+        ((rid, to_db_time(at)) for rid, at in decided.items()), write_rows,
+    )  # fmt: skip
+    return decided
+
+
+@cache
+def _themes(comment: str, language: str) -> tuple[str, ...]:
+    return tuple(tag_themes(comment, language)) if comment else ()
+
+
+def _at_work(moment: datetime, jitter: float, weekend: bool = False) -> datetime:
+    """`moment` if the office is open then, else the next opening (plus up to two hours)."""
+    local, days = moment + OFFICE, 7 if weekend else 5
+    if local.weekday() < days and OPENS <= local.hour < CLOSES:
+        return moment
+    day = local.date() if local.hour < OPENS else local.date() + timedelta(1)
+    while day.weekday() >= days:
+        day += timedelta(1)
+    return datetime.combine(day, time(OPENS), UTC) - OFFICE + timedelta(minutes=120 * jitter)
+
+
+def _left_work(moment: datetime, jitter: float, weekend: bool = False) -> datetime:
+    """`moment` if the office is open then, else the last closing before it (less up to 1.5 h)."""
+    local, days = moment + OFFICE, 7 if weekend else 5
+    if local.weekday() < days and OPENS <= local.hour < CLOSES:
+        return moment
+    day = local.date() if local.hour >= CLOSES else local.date() - timedelta(1)
+    while day.weekday() >= days:
+        day -= timedelta(1)
+    return datetime.combine(day, time(CLOSES), UTC) - OFFICE - timedelta(minutes=90 * jitter)
+
+
+def _pick(bank, draw: float):
+    return bank[min(int(draw * len(bank)), len(bank) - 1)]
+
+
+def _day(moment: datetime | date) -> str:
+    return f"{moment.day} {moment:%B}"
+
+
+def _amount(language: str, draw: float) -> str:
+    euros = _pick(CREDIT_EUR, draw)
+    if language not in CURRENCY:
+        return f"EUR {euros:,}"
+    code, rate, step = CURRENCY[language]
+    return f"{code} {max(step, round(euros * rate / step) * step):,}"
+
+
+class _Draw:
+    """Which of a case's uniform draws is used for what."""
+
+    late, close, first, pick, jitter, jitter2, note, note_at, waiting, waiting_at = range(10)
+    no_action, actor, amount, weekday, n, weeks, dates, closer, note_pick, overrun = range(10, 20)
+    weekend = 20
+
+
+class _Placeholders(dict):
+    """The texts' placeholders, each worked out only when a text uses it."""
+
+    def __init__(self, name, language, created, closed, d) -> None:
+        super().__init__(contact=(name or "").split(" ")[0] or "the customer")
+        self.language, self.created, self.closed, self.d = language, created, closed, d
+
+    def __missing__(self, key: str):
+        d, created, closed = self.d, self.created, self.closed
+        value = {
+            "amount": lambda: _amount(self.language, d[_Draw.amount]),
+            "weekday": lambda: _pick(WEEKDAYS, d[_Draw.weekday]),
+            "n": lambda: 2 + int(d[_Draw.n] * 5),
+            "weeks": lambda: 2 + int(d[_Draw.weeks] * 3),
+            "month": lambda: f"{created:%B}",
+            "earlier": lambda: _day(created - timedelta(days=2 + int(d[_Draw.dates] * 18))),
+            "done": lambda: _day(closed),
+            "later": lambda: _day(closed + timedelta(days=7 + int(d[_Draw.dates] * 23))),
+        }[key]()
+        self[key] = value
+        return value
+
+
+def _work(rules, rng, decided, now, write_rows, to_db_time, history) -> None:
+    by_key = {rule.key: rule for rule in rules.rules}
+    teams = dict(db.session.execute(select(Team.id, Team.name)).all())
+    people = db.session.execute(
+        select(User.id, User.name, User.email, User.role, User.team_id)
+        .where(User.active.is_(True))
+        .order_by(User.id)
+    ).all()
+    name_of = {p.id: p.name or p.email for p in people}
+    managers = [p for p in people if p.role == "manager"]
+    # Who takes a team's queue cases: its agents, else its managers; a team nobody sits in
+    # is covered by the managers, else the admins (who may act on every case).
+    takers: dict[int | None, list[int]] = {}
+    for person in sorted(people, key=lambda p: (p.role != "agent", p.id)):
+        if person.team_id is not None and person.role in ("agent", "manager"):
+            takers.setdefault(person.team_id, []).append(person.id)
+    cover = [p.id for p in managers] or [p.id for p in people if p.role == "admin"]
+    rows = db.session.execute(
+        select(
+            Case.id, Case.response_id, Case.rule_key, Case.assignee_id, Case.team_id,
+            Case.due_at, Response.comment, Response.language, Contact.name, Contact.email,
+        )
+        .join(Response, Response.id == Case.response_id)
+        .outerjoin(Invitation, Invitation.id == Response.invitation_id)
+        .outerjoin(Contact, Contact.id == Invitation.contact_id)
+        .order_by(Case.response_id)
+    ).all()  # fmt: skip
+    # One row of draws per case in answer order: the open wave's cases come last, so the
+    # history before them is the same whatever the clock says about the open wave.
+    draws = np.random.default_rng(rng.integers(2**63)).random((len(rows), DRAWS))
+    updates, events = [], []
+    closed = on_time = 0
+    for row, d in zip(rows, draws, strict=True):
+        rule = by_key.get(row.rule_key)
+        kind = "promoter" if rule and set(rule.when.bands) == {"promoter"} else "complaint"
+        created, due = decided[row.response_id], row.due_at
+        priority = rule.priority if rule else "normal"
+        story = _simulate(d, created, due, teams.get(row.team_id), kind, priority)
+        themes = _themes((row.comment or "").strip(), row.language)
+        theme = themes[0] if themes else None
+        values = _Placeholders(row.name, row.language, created, story["close"], d)
+        actor = row.assignee_id
+        if actor is None:
+            pool = takers.get(row.team_id) or cover
+            actor = _pick(pool, d[_Draw.actor]) if pool else None
+        happened = []  # (at, actor, kind, detail)
+        notified = min(_tick(created, 60), now)
+        acknowledged = None
+        if rule and rule.acknowledge:
+            acknowledged = min(notified + timedelta(seconds=1), now)
+            if row.email and story["close"] > acknowledged and due > acknowledged:
+                who = f"{row.name} <{row.email}>" if row.name else row.email
+                happened.append((acknowledged, None, "acknowledged",
+                                 f"Acknowledgement e-mailed to {who} ({row.language}): "
+                                 f"an answer promised by {due:%Y-%m-%d}"))  # fmt: skip
+        if row.assignee_id is None and actor is not None:  # taking a queue case, as reassign
+            happened.append((story["first"], actor, "assigned", f"assigned to {name_of[actor]}"))
+        happened.append((story["first"], actor, "status", "new → in_progress"))
+        if story["note"] is not None:
+            bank = NOTES["promoter"] if kind == "promoter" else NOTES.get(theme) or NOTES[None]
+            if kind == "complaint" and theme and d[_Draw.note_pick] < 0.4:
+                bank = NOTES[None]
+            note = _pick(bank, d[_Draw.note_pick]).format_map(values)
+            happened.append((story["note"], actor, "comment", note))
+        if story["waiting"] is not None:
+            happened.append(
+                (story["waiting"], actor, "status", "in_progress → waiting_on_customer")
+            )
+        escalated = story["escalated"] if story["escalated"] and story["escalated"] <= now else None
+        if escalated:
+            to = [m for m in managers if m.team_id == row.team_id] or managers
+            names = ", ".join(name_of[m.id] for m in to) or "no manager on file"
+            happened.append(
+                (escalated, None, "escalated", f"Past its deadline; escalated to {names}")
+            )
+        end = "no_action" if d[_Draw.no_action] < NO_ACTION[kind] else "resolved"
+        outcome = _outcome(kind, end, theme, d, values)
+        before = "waiting_on_customer" if story["waiting"] is not None else "in_progress"
+        happened.append((story["close"], actor, "resolved", f"{before} → {end}: {outcome}"))
+
+        # Only what had happened by now stands: a case not touched yet is new, and so on.
+        happened = sorted((e for e in happened if e[0] <= now), key=lambda e: e[0])
+        first_action = story["first"] if story["first"] <= now else None
+        assignee = row.assignee_id if first_action is None else actor or row.assignee_id
+        if story["close"] <= now:
+            status, closed_at = end, story["close"]
+            closed += 1
+            on_time += closed_at <= due
+        else:
+            closed_at, outcome = None, ""
+            waiting = story["waiting"] is not None and story["waiting"] <= now
+            status = "new" if first_action is None else (
+                "waiting_on_customer" if waiting else "in_progress"
+            )  # fmt: skip
+        # Staff name the root cause of a complaint as they work it; a thank-you has none.
+        root_cause = theme if kind == "complaint" and first_action is not None else None
+        history.by_status[status] += 1
+        updates.append((
+            row.id, status, assignee, to_db_time(created),
+            to_db_time(max([created, *(e[0] for e in happened)])),
+            to_db_time(first_action) if first_action else None,
+            to_db_time(closed_at) if closed_at else None, outcome, root_cause,
+            to_db_time(notified), to_db_time(acknowledged) if acknowledged else None,
+            to_db_time(escalated) if escalated else None,
+        ))  # fmt: skip
+        events.extend(
+            (row.id, who, what, detail, to_db_time(at)) for at, who, what, detail in happened
+        )
+    history.cases = len(rows)
+    history.within_sla = on_time / closed if closed else None
+    if not rows:
+        return
+    _bulk_update(
+        "cases", "id",
+        ("status", "assignee_id", "created_at", "updated_at", "first_action_at", "closed_at",
+         "outcome", "root_cause", "notified_at", "acknowledged_at", "escalated_at"),
+        updates, write_rows,
+    )  # fmt: skip
+    # The engine's "created" events carry its batch's clock; they happened with the case.
+    db.session.execute(
+        update(CaseEvent)
+        .where(CaseEvent.kind == "created")
+        .values(at=select(Case.created_at).where(Case.id == CaseEvent.case_id).scalar_subquery())
+        .execution_options(synchronize_session=False)
+    )
+    write_rows("case_events", ("case_id", "actor_id", "kind", "detail", "at"), events)
+    db.session.flush()
+
+
+def _simulate(d, created: datetime, due: datetime, team: str | None, kind: str,
+              priority: str) -> dict:  # fmt: skip
+    """When the case is first touched, noted, put on hold, escalated and closed."""
+    span = max(due - created, MIN_WORK)
+    weekend = d[_Draw.weekend] < WEEKEND_WORK.get(priority, 0)
+    late = d[_Draw.late] < LATE.get(team, LATE_DEFAULT) + LATE_BY_MONTH.get(created.month, 0)
+    if late:  # the deadline slipped: closed some time after it, at work
+        overrun = span * min(0.4 * -math.log(1 - d[_Draw.overrun]), 3)
+        close = _at_work(due + overrun + timedelta(minutes=30), d[_Draw.jitter])
+    else:
+        # Short deadlines are worked at once; long ones, like all work, closer to the deadline.
+        share = 0.15 + 0.8 * d[_Draw.close] if span <= timedelta(days=2) else (
+            0.4 + 0.57 * d[_Draw.close] ** 0.5
+        )  # fmt: skip
+        target = created + span * share
+        close = _at_work(target, d[_Draw.jitter], weekend)
+        if close > due:  # the office opens too late: finish the evening before if possible
+            earlier = _left_work(target, d[_Draw.jitter], weekend)
+            close = earlier if earlier >= created + MIN_WORK else close
+    close = max(close, created + MIN_WORK)
+    start = created + (close - created) * (0.7 * d[_Draw.first] ** 1.6)
+    first = _at_work(start, d[_Draw.jitter2], weekend)
+    first = min(max(first, created + timedelta(minutes=3)), close - timedelta(minutes=10))
+    note = waiting = None
+    if d[_Draw.note] < NOTE[kind]:
+        note = first + (close - first) * (0.1 + 0.5 * d[_Draw.note_at])
+        note = _at_work(note, d[_Draw.jitter2], weekend)
+        note = min(max(note, first + timedelta(minutes=2)), close - timedelta(minutes=5))
+    if kind == "complaint" and d[_Draw.waiting] < WAITING:
+        waiting = first + (close - first) * (0.65 + 0.25 * d[_Draw.waiting_at])
+        waiting = min(max(waiting, (note or first) + timedelta(minutes=1)), close)
+    escalated = _tick(due, 300) if close > _tick(due, 300) else None
+    return {"first": first, "note": note, "waiting": waiting, "close": close,
+            "escalated": escalated}  # fmt: skip
+
+
+def _outcome(kind: str, end: str, theme: str | None, d, values) -> str:
+    if kind == "promoter":
+        bank = PROMOTER_NO_ACTION if end == "no_action" else PROMOTER_OUTCOMES
+    elif end == "no_action":
+        bank = NO_ACTION_REASONS
+    else:
+        bank = OUTCOMES[theme]
+    text_ = _pick(bank, d[_Draw.pick]).format_map(values)
+    if kind == "complaint" and end == "resolved" and d[_Draw.closer] < 0.35:
+        text_ += " " + _pick(CLOSERS, d[_Draw.closer] / 0.35).format_map(values)
+    return text_[0].upper() + text_[1:]
+
+
+def _bulk_update(table: str, key: str, columns, rows, write_rows) -> None:
+    """UPDATE many rows by key: COPY into a temporary twin and one UPDATE ... FROM on
+    PostgreSQL, executemany on SQLite (both far faster than an ORM object per row)."""
+    connection = db.session.connection()
+    names = ", ".join(columns)
+    if connection.dialect.name == "postgresql":
+        temp = f"demo_{table}_update"
+        db.session.execute(
+            text(f"CREATE TEMP TABLE {temp} ON COMMIT DROP AS "
+                 f"SELECT {key}, {names} FROM {table} WITH NO DATA")
+        )  # fmt: skip
+        write_rows(temp, (key, *columns), rows)
+        sets = ", ".join(f"{c} = u.{c}" for c in columns)
+        db.session.execute(
+            text(f"UPDATE {table} SET {sets} FROM {temp} u WHERE {table}.{key} = u.{key}")
+        )
+        db.session.execute(text(f"DROP TABLE {temp}"))
+        return
+    sets = ", ".join(f"{c} = ?" for c in columns)
+    cursor = connection.connection.driver_connection.cursor()
+    cursor.executemany(
+        f"UPDATE {table} SET {sets} WHERE {key} = ?", ((*row[1:], row[0]) for row in rows)
+    )
+    cursor.close()
