@@ -8,6 +8,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from feedback.cases.models import CASE_STATUSES
 from feedback.demo.seed import (
     MAX_CUSTOMERS,
     MAX_YEARS,
@@ -59,6 +60,11 @@ def seed_command(customers, years, seed, if_empty):
         f"{result.responses:,} answers in {time.perf_counter() - started:.1f} s "
         f"(seed {seed})."
     )
+    if result.cases:
+        by_status = ", ".join(
+            f"{result.cases[s]:,} {s.replace('_', ' ')}" for s in CASE_STATUSES if s in result.cases
+        )
+        click.echo(f"Cases worked on those answers: {sum(result.cases.values()):,} ({by_status}).")
     for note in result.notes:
         click.echo(f"Note: {note}")
     click.echo(f"Logins (also in {path}, readable only by you):")
