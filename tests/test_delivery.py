@@ -111,6 +111,7 @@ def test_outbox_writes_one_parseable_eml_per_message(templates, tmp_path):
     assert parsed["Subject"] == "Nordlys Supply vil gerne høre din mening"
     assert parsed["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert parsed["From"] == "Nordlys Supply <no-reply@nordlys.test>"
+    assert parsed["Content-Language"] == "da"  # screen readers and clients pick the language
     html = parsed.get_body(("html",)).get_content()
     assert "score=10" in html and "Søren &lt;Ø&gt;" in html
     assert "score=10" in parsed.get_body(("plain",)).get_content()

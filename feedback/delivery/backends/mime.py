@@ -16,10 +16,11 @@ def to_mime(message: OutgoingMessage, sender: tuple[str, str]) -> EmailMessage:
     mime["Subject"] = message.subject
     mime["Date"] = formatdate(localtime=False)
     mime["Message-ID"] = make_msgid(domain=sender_email.rpartition("@")[2])
-    mime["Content-Language"] = message.content.language
     mime[f"X-Feedback-{message.kind.capitalize()}"] = str(message.invitation_id)
     for name, value in message.headers.items():
         mime[name] = value
     mime.set_content(message.text)
     mime.add_alternative(message.html, subtype="html")
+    # After set_content(), which drops every Content-* header already set.
+    mime["Content-Language"] = message.content.language
     return mime
