@@ -130,7 +130,7 @@ def test_front_door(client, login_as):
     login_as("manager")
     response = client.get("/")
     assert response.status_code == 302
-    assert not response.headers["Location"].endswith("/login")
+    assert response.headers["Location"].endswith("/cases")  # start with the work waiting
 
 
 def test_staff_pages_send_strangers_to_login(client):

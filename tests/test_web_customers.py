@@ -94,11 +94,6 @@ def test_agent_sees_the_list_with_classes_owner_and_contacts(client, login_as, b
     assert 'aria-current="page">Customers</a>' in page  # nav
 
 
-def test_home_goes_to_the_customers_list(client, login_as):
-    login_as("agent")
-    assert client.get("/").headers["Location"].endswith("/customers")
-
-
 def test_summary_strip_counts_and_sums_per_class_for_the_filter(client, login_as, book):
     login_as("agent")
     page = _page(client, "/customers")

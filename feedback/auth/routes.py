@@ -35,9 +35,10 @@ def is_safe_next(target: str | None) -> bool:
 
 
 def home_url() -> str:
-    """Where a signed-in person starts: the customers list once that page exists."""
-    if "customers.list_customers" in current_app.view_functions:
-        return url_for("customers.list_customers")
+    """Where a signed-in person starts: their case queue, the work waiting for them."""
+    for endpoint in ("cases.queue", "customers.list_customers"):
+        if endpoint in current_app.view_functions:
+            return url_for(endpoint)
     return url_for("auth.home")
 
 
