@@ -185,3 +185,29 @@ def test_new_cases_are_announced_once_to_the_assignee_or_the_team(
     queue_mail = next(m for m in mails if "support@" in str(m["To"]))
     html = queue_mail.get_body(("html",)).get_content()
     assert "&lt;b&gt;Ærø&lt;/b&gt; A/S" in html and "<b>Ærø</b>" not in html
+
+
+def test_staff_mail_survives_a_backend_outage(people, case, create_user, tmp_path):
+    """A mail that could not leave is sent by the next run, and the history says it once."""
+    from feedback.cases.escalation import escalate_breached
+    from feedback.cases.notify import notify_new_cases
+    from feedback.delivery.backends.outbox import OutboxBackend
+
+    create_user("lead@nordlys.example.com", role="manager", team="Key accounts")
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("a file where the outbox should be")  # the backend cannot write
+    down = OutboxBackend(blocked / "outbox", ("s@nordlys.example.com", "Feedback Loop"))
+    up = OutboxBackend(tmp_path / "outbox", ("s@nordlys.example.com", "Feedback Loop"))
+    config = {"FEEDBACK_BASE_URL": "https://loop.example.com"}
+    _breached(case)
+    notify_new_cases(config, down)
+    escalate_breached(config, down)
+    db.session.expire_all()
+    assert case.notified_at is None and case.escalated_at is None  # given back, not lost
+    assert [e.kind for e in case.events] == []
+    assert notify_new_cases(config, up) == 1
+    assert escalate_breached(config, up) == 1
+    assert notify_new_cases(config, up) == 0 and escalate_breached(config, up) == 0
+    db.session.expire_all()
+    assert [e.kind for e in case.events] == ["notified", "escalated"]
+    assert len(list((tmp_path / "outbox").glob("*.eml"))) == 2

@@ -14,8 +14,8 @@ from markupsafe import escape
 from sqlalchemy import select
 
 from feedback.auth.models import Team, User
-from feedback.cases.models import OPEN_STATUSES, Case, CaseEvent
-from feedback.cases.notify import claim_cases
+from feedback.cases.models import OPEN_STATUSES, Case
+from feedback.cases.notify import claim_cases, deliver_to_staff
 from feedback.customers.models import Customer
 from feedback.dbtypes import utcnow
 from feedback.delivery.message import MailContent, OutgoingMessage
@@ -37,18 +37,18 @@ def escalate_breached(config, backend, *, now: datetime | None = None) -> int:
         .where(Case.id.in_(ids))
     ).all()
     managers = _managers()
-    messages = []
+    messages: dict[int, list] = {}
+    events: dict[int, tuple[str, str]] = {}
     for case, customer, external_id, assignee, team in rows:
         recipients = managers.get(case.team_id) or managers.get(None, [])
         names = ", ".join(m.display_name for m in recipients) or "no manager on file"
-        db.session.add(CaseEvent(case_id=case.id, kind="escalated", at=now,
-                                 detail=f"Past its deadline; escalated to {names}"))  # fmt: skip
-        for manager in recipients:
-            messages.append(_message(config, case, manager, customer, external_id,
-                                     assignee or team or "the queue"))  # fmt: skip
-    db.session.commit()  # escalated_at and the history stand even if the mail fails now
-    if messages:
-        backend.send(messages)
+        events[case.id] = ("escalated", f"Past its deadline; escalated to {names}")
+        messages[case.id] = [
+            _message(config, case, manager, customer, external_id, assignee or team or "the queue")
+            for manager in recipients
+        ]
+    db.session.commit()  # the claim stands before any mail leaves
+    deliver_to_staff(backend, Case.escalated_at, messages, events, now=now)
     return len(ids)
 
 

@@ -8,6 +8,7 @@ revenue, the contacts, the deadline and a link to the case.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from markupsafe import escape
@@ -15,13 +16,15 @@ from sqlalchemy import and_, select, update
 from sqlalchemy.orm import aliased
 
 from feedback.auth.models import User
-from feedback.cases.models import Case
+from feedback.cases.models import Case, CaseEvent
 from feedback.customers.models import Contact, Customer, CustomerSegment
 from feedback.customers.segments import latest_run_id
 from feedback.dbtypes import utcnow
-from feedback.delivery.message import MailContent, OutgoingMessage
+from feedback.delivery.message import DeliveryError, MailContent, OutgoingMessage
 from feedback.extensions import db
 from feedback.responses.models import Response
+
+log = logging.getLogger(__name__)
 
 
 def claim_cases(mark, *conditions, now: datetime) -> list[int]:
@@ -36,6 +39,54 @@ def claim_cases(mark, *conditions, now: datetime) -> list[int]:
             .execution_options(synchronize_session=False)
         ).scalars()
     )
+
+
+def release_cases(ids: list[int], mark) -> None:
+    """Give claimed cases back to the next run (their once-only mark cleared)."""
+    if ids:
+        db.session.execute(
+            update(Case)
+            .where(Case.id.in_(ids))
+            .values({mark.key: None})
+            .execution_options(synchronize_session=False)
+        )
+
+
+def deliver_to_staff(backend, mark, messages: dict[int, list[OutgoingMessage]],
+                     events: dict[int, tuple[str, str]], *, now: datetime) -> int:  # fmt: skip
+    """Send the claimed cases' staff mail and write each case's history line once its mail
+    is out (or when it has nobody to mail). A case none of whose mails left, for a reason
+    that may pass (backend down, rate limit), is released for the next run rather than
+    lost; a permanent refusal (bad address) is written down instead. Commits; returns the
+    number of cases whose mail went out."""
+    flat = [message for batch in messages.values() for message in batch]
+    try:
+        results = backend.send(flat) if flat else []
+    except DeliveryError as exc:
+        release_cases(list(messages), mark)
+        db.session.commit()
+        log.warning("staff mail not sent; %s cases left for the next run: %s", len(messages), exc)
+        return 0
+    outcome: dict[int, list] = {}
+    for result in results:
+        outcome.setdefault(result.invitation_id, []).append(result)
+    sent, retry = 0, []
+    for case_id, (kind, detail) in events.items():
+        if not messages.get(case_id):
+            db.session.add(CaseEvent(case_id=case_id, kind=kind, detail=detail, at=now))
+            continue
+        mine = outcome.get(case_id, [])
+        if not any(r.ok or r.permanent for r in mine):
+            retry.append(case_id)
+            continue
+        refused = [r.detail for r in mine if not r.ok]
+        note = f" ({len(refused)} refused: {refused[0]})" if refused else ""
+        db.session.add(CaseEvent(case_id=case_id, kind=kind, detail=f"{detail}{note}"[:2000],
+                                 at=now))  # fmt: skip
+        sent += any(r.ok for r in mine)
+    release_cases(retry, mark)
+    db.session.commit()
+    return sent
 
 
 def notify_new_cases(config, backend, *, now: datetime | None = None) -> int:
@@ -65,28 +116,25 @@ def notify_new_cases(config, backend, *, now: datetime | None = None) -> int:
     for user in db.session.scalars(select(User).where(User.active.is_(True))):
         if user.team_id is not None:
             team_members.setdefault(user.team_id, []).append(user)
-    messages = []
+    messages: dict[int, list[OutgoingMessage]] = {}
+    events: dict[int, tuple[str, str]] = {}
     for case, customer, score, comment, segment_row, person in rows:
         if person is not None:
             recipients = [person] if person.active else []
         else:
             recipients = team_members.get(case.team_id, [])
-        for user in recipients:
-            messages.append(
-                _message(
-                    config,
-                    case,
-                    user,
-                    customer,
-                    score,
-                    comment or "",
-                    segment_row,
-                    contacts.get(customer.id, []),
-                )  # fmt: skip
-            )
-    db.session.commit()
-    if messages:
-        backend.send(messages)
+        messages[case.id] = [
+            _message(config, case, user, customer, score, comment or "", segment_row,
+                     contacts.get(customer.id, []))
+            for user in recipients
+        ]  # fmt: skip
+        names = ", ".join(user.display_name for user in recipients)
+        events[case.id] = (
+            "notified",
+            f"Announced by e-mail to {names}" if names else "Nobody to announce it to by e-mail",
+        )
+    db.session.commit()  # the claim stands before any mail leaves
+    deliver_to_staff(backend, Case.notified_at, messages, events, now=now)
     return len(ids)
 
 
