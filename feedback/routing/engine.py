@@ -51,14 +51,15 @@ class _Subject:
 
 def subjects(response_ids: list[int]) -> list[_Subject]:
     """Everything routing needs about these responses, in one query plus text analysis."""
-    return [_subject(row, analyse=True) for row in _rows(response_ids)]
+    return [_subject(row, sentiment=True, themes=True) for row in _rows(response_ids)]
 
 
 def _rows(response_ids: list[int]) -> list:
     segment = and_(
         CustomerSegment.customer_id == Customer.id, CustomerSegment.run_id == latest_run_id()
     )
-    return db.session.execute(
+    # Core execution: plain rows, no ORM loading machinery (a third of this function's time)
+    return db.session.connection().execute(
         select(
             Response.id, Response.customer_id, User.id, User.team_id,
             Response.answered_at, Response.score, Response.csi, Response.comment,
@@ -74,7 +75,8 @@ def _rows(response_ids: list[int]) -> list:
     ).all()  # fmt: skip
 
 
-def _subject(row, *, analyse: bool) -> _Subject:
+def _subject(row, *, sentiment: bool, themes: bool) -> _Subject:
+    """The subject, with the comment's sentiment and themes if asked (else None and ())."""
     (response_id, customer_id, owner_id, team_id, answered_at, score, csi, comment, language,
      abc_class, programme) = row  # fmt: skip
     comment = (comment or "").strip()
@@ -83,8 +85,8 @@ def _subject(row, *, analyse: bool) -> _Subject:
         csi=csi,
         abc_class=abc_class,
         programme=programme,
-        sentiment=analyse_sentiment(comment, language).label if comment and analyse else None,
-        themes=tuple(tag_themes(comment, language)) if comment and analyse else (),
+        sentiment=analyse_sentiment(comment, language).label if comment and sentiment else None,
+        themes=tuple(tag_themes(comment, language)) if comment and themes else (),
         language=language,
     )
     # owner_id is the named owner if that account is active (an inactive one cannot act)
@@ -93,13 +95,16 @@ def _subject(row, *, analyse: bool) -> _Subject:
 
 def _judged(rules: RuleSet, response_ids: list[int]) -> list[tuple[_Subject, Match]]:
     """Subjects and their matches. Sentiment analysis and theme tagging are most of the cost,
-    so a comment is analysed only when it can change the match (see _comment_matters)."""
+    so a comment is analysed only when it can change the match (see _comment_matters), and
+    only for what some rule reads: no rule with a themes condition, no theme tagging."""
+    sentiment = any(rule.when.sentiments for rule in rules.rules)
+    themes = any(rule.when.themes for rule in rules.rules)
     judged = []
     for row in _rows(response_ids):
-        subject = _subject(row, analyse=False)
+        subject = _subject(row, sentiment=False, themes=False)
         match = first_match(rules, subject.facts)
         if row.comment and row.comment.strip() and _comment_matters(rules, subject.facts, match):
-            subject = _subject(row, analyse=True)
+            subject = _subject(row, sentiment=sentiment, themes=themes)
             match = first_match(rules, subject.facts)
         judged.append((subject, match))
     return judged
