@@ -61,13 +61,13 @@ def test_held_out_comments_are_not_in_the_in_sample_set():
 
 
 # Accuracy on clear positive/negative comments, rounded down to 5 points from what the method
-# reaches (in-sample / held-out / fresh): en 93/90/69, da 88/96/86, sv 95/94/75,
+# reaches (in-sample / held-out / fresh): en 96/90/72, da 88/96/86, sv 95/94/75,
 # nb 96/94/80 %. The target is 80 % everywhere; on the fresh set English and Swedish are
 # below it (see the README, "Comment analysis").
 FLOORS = {
-    "in-sample": {"en": 0.90, "da": 0.85, "sv": 0.95, "nb": 0.95},
+    "in-sample": {"en": 0.95, "da": 0.85, "sv": 0.95, "nb": 0.95},
     "heldout": {"en": 0.90, "da": 0.95, "sv": 0.90, "nb": 0.90},
-    "fresh": {"en": 0.65, "da": 0.85, "sv": 0.75, "nb": 0.80},
+    "fresh": {"en": 0.70, "da": 0.85, "sv": 0.75, "nb": 0.80},
 }
 
 

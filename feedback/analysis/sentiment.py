@@ -1,7 +1,8 @@
 """Sentiment of a survey comment, -1 (very negative) to 1 (very positive), by language.
 
 General lexicons, all offline:
-- English: AFINN-en-165 (`afinn` package).
+- English: TextBlob's own lexicon (PatternAnalyzer's en-sentiment.xml, as TextBlob loads it),
+  with AFINN-en-165 (`afinn` package) only as a fallback for words TextBlob does not list.
 - Danish: AFINN-da-32 (`afinn` package).
 - Swedish: the Swedish VADER lexicon (`vadersentiment-swedish`), machine-translated and noisy,
   so short stems and topic nouns are not trusted (see `_lookup` and the lexicons module).
@@ -290,9 +291,10 @@ def _lookup(word: str, language: str, part: bool = False) -> float | None:
     shortest = 5 if part else 4
     if word in lexicon and (not part or len(word) >= shortest):
         return lexicon[word]
+    stems = _stem_lexicon(language)
     for candidate in candidates:
-        if candidate in lexicon and len(candidate) >= shortest:
-            return lexicon[candidate]
+        if candidate in stems and len(candidate) >= shortest:
+            return stems[candidate]
     return None
 
 
@@ -319,6 +321,10 @@ def _phrases(language: str) -> dict[str, list[tuple[tuple[str, ...], float]]]:
 
 @cache
 def _lexicon(language: str) -> dict[str, float]:
+    if language == "en":
+        # AFINN-en-165 is only a fallback: it fills in words TextBlob's list lacks (that list
+        # is mostly adjectives: "lost", "complain", "hurting" are AFINN's).
+        return {**_afinn("AFINN-en-165.txt"), **_textblob()}
     if language == "sv":
         import vaderSentiment
 
@@ -329,9 +335,23 @@ def _lexicon(language: str) -> dict[str, float]:
             if len(parts) >= 2:
                 lexicon[parts[0].lower()] = float(parts[1]) * 5 / 4  # VADER -4..4 -> -5..5
         return lexicon
+    return _afinn("AFINN-da-32.txt")
+
+
+@cache
+def _stem_lexicon(language: str) -> dict[str, float]:
+    """Where a stripped stem may be looked up. TextBlob's English list is adjectives, read
+    as written (as TextBlob reads them): "goods" is not "good", "cleaning" not "clean"."""
+    if language != "en":
+        return _lexicon(language)
+    textblob = _textblob()
+    return {w: v for w, v in _afinn("AFINN-en-165.txt").items() if w not in textblob}
+
+
+@cache
+def _afinn(name: str) -> dict[str, float]:
     import afinn
 
-    name = "AFINN-en-165.txt" if language == "en" else "AFINN-da-32.txt"
     path = Path(afinn.__file__).with_name("data") / name
     lexicon = {}
     for line in path.read_text(encoding="utf-8").splitlines():
@@ -339,3 +359,66 @@ def _lexicon(language: str) -> dict[str, float]:
         if word and " " not in word:
             lexicon[word.lower()] = float(value)
     return lexicon
+
+
+# TextBlob's polarity (-1..1) onto the supplement's AFINN scale (-5..5): the median ratio of
+# AFINN-en-165 to TextBlob over the 519 words both score is 4.0 (least squares: 3.7), so a
+# word weighs about the same whichever list knows it.
+TEXTBLOB_SCALE = 4.0
+
+
+@cache
+def _textblob() -> dict[str, float]:
+    """TextBlob's English lexicon as its PatternAnalyzer reads it, from the installed package's
+    en-sentiment.xml: senses averaged per part of speech, then over parts of speech, and the
+    "-ly" adverbs TextBlob derives from adjectives ("terribly"), exactly as
+    textblob.en.Sentiment.load does. Parsed here rather than through `textblob.en` because
+    importing that pulls in NLTK (~1 s per process); nothing is downloaded. Comparatives are
+    derived the same way ("cheaper", "friendliest"): TextBlob reads words as written, and
+    its list is adjectives, so stems are not looked up in it (see `_stem_lexicon`)."""
+    from importlib.util import find_spec
+    from xml.etree import ElementTree
+
+    path = Path(find_spec("textblob").origin).with_name("en") / "en-sentiment.xml"
+    senses: dict[str, dict[str | None, list[float]]] = {}
+    for entry in ElementTree.parse(path).getroot().iter("word"):
+        word = entry.get("form")
+        if word and " " not in word:  # TextBlob never matches its multi-word entries either
+            polarity = float(entry.get("polarity", 0.0))
+            senses.setdefault(word, {}).setdefault(entry.get("pos"), []).append(polarity)
+    polarity_by_pos = {
+        word: {pos: sum(values) / len(values) for pos, values in by_pos.items()}
+        for word, by_pos in senses.items()
+    }
+    lexicon = {w: sum(by_pos.values()) / len(by_pos) for w, by_pos in polarity_by_pos.items()}
+    adjectives = [word for word, by_pos in polarity_by_pos.items() if "JJ" in by_pos]
+    for word in adjectives:
+        stem = word[:-1] + "i" if word.endswith("y") else word
+        stem = stem[:-2] if stem.endswith("le") else stem
+        lexicon[stem + "ly"] = polarity_by_pos[word]["JJ"]
+    # Only forms TextBlob's tagger lexicon does not know as something else: "cheaper" (JJR)
+    # stays, "number" (NN, not "more numb") and "later" (RB) do not.
+    tags = {}
+    for line in path.with_name("en-lexicon.txt").read_text(encoding="utf-8").splitlines():
+        form, _, tag = line.partition(" ")
+        tags[form] = tag
+    for word in adjectives:
+        for form in _comparatives(word):
+            if tags.get(form, "JJR") in _COMPARATIVE_TAGS:
+                lexicon.setdefault(form, lexicon[word])
+    return {word: value * TEXTBLOB_SCALE for word, value in lexicon.items()}
+
+
+_COMPARATIVE_TAGS = frozenset({"JJR", "JJS", "RBR", "RBS"})
+
+
+def _comparatives(adjective: str) -> tuple[str, ...]:
+    if adjective.endswith("e"):
+        return adjective + "r", adjective + "st"
+    if adjective.endswith("y") and adjective[-2:-1] not in _VOWELS:
+        return adjective[:-1] + "ier", adjective[:-1] + "iest"
+    forms = (adjective + "er", adjective + "est")
+    last, before, third = adjective[-1], adjective[-2:-1], adjective[-3:-2]
+    if last not in _VOWELS | {"w", "x"} and before in _VOWELS and third not in _VOWELS:
+        forms += (adjective + last + "er", adjective + last + "est")  # "big" -> "bigger"
+    return forms

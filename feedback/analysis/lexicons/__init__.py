@@ -1,9 +1,9 @@
 """B2B supplier-feedback supplements to the general sentiment lexicons, per language.
 
-General lexicons (AFINN, the machine-translated Swedish VADER list) miss how a
-customer talks about a supplier: "late", "missing", "credit note still not here" are bad
-news, "on time", "correct", "reasonable" are good news, and topic nouns such as the Swedish
-"pris" (translated from "prize") or "kvalitet" must carry no valence of their own.
+General lexicons (TextBlob's English list, AFINN, the machine-translated Swedish VADER
+list) miss how a customer talks about a supplier: "late", "missing", "credit note still not
+here" are bad news, "on time", "correct", "reasonable" are good news, and topic nouns such as
+the Swedish "pris" (translated from "prize") or "kvalitet" must carry no valence of their own.
 
 Entries are base forms unless an inflected form has another meaning; the analyser strips
 definite/plural/adjective endings and splits compounds before looking a word up, so
@@ -242,6 +242,9 @@ EN = {
     # Topic words that general lexicons score.
     "price": 0, "quality": 0, "service": 0, "claim": 0, "credit": 0, "order": 0,
     "care": 0, "like": 0, "kind": 0, "pretty": 1, "please": 0, "want": 0, "big": 0,
+    # Quantity and frequency words TextBlob's lexicon scores ("more" = greater in quantity,
+    # +0.5; "usual" -0.5) that say nothing about the supplier here.
+    "more": 0, "most": 0, "mostly": 0, "mainly": 0, "usually": 0, "other": 0, "particular": 0,
 }  # fmt: skip
 
 # Being told, answered and someone taking charge: "ingen återkoppling", "no one could tell
