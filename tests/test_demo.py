@@ -386,7 +386,7 @@ def test_the_survey_history_comes_with_a_year_of_worked_cases(seed, app):
         else:
             assert case.closed_at is None and case.outcome == ""
             assert (case.first_action_at is None) == (case.status == "new")
-        if case.is_breached(now) or (case.closed_at and case.closed_at > case.due_at + HOUR):
+        if case.is_breached(now - HOUR) or (case.closed_at and case.closed_at > case.due_at + HOUR):
             assert case.escalated_at is not None  # escalated back then, not on first start
         themes = tag_themes(response.comment, response.language)
         if case.root_cause is not None:

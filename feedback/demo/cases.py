@@ -17,15 +17,14 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
+from typing import NamedTuple
 
 import numpy as np
-from sqlalchemy import inspect, select, text, update
-from sqlalchemy.schema import CreateIndex, DropIndex
+from sqlalchemy import select, text, update
 
 from feedback.analysis.themes import tag_themes
 from feedback.auth.models import Team, User
@@ -233,6 +232,12 @@ NOTES = {
 }
 
 
+class _Bulk(NamedTuple):
+    write_rows: Callable
+    to_db_time: Callable
+    bare_table: Callable
+
+
 @dataclass
 class CaseHistory:
     cases: int = 0
@@ -241,10 +246,13 @@ class CaseHistory:
     notes: list[str] = field(default_factory=list)
 
 
-def seed_cases(config, rng, *, write_rows, to_db_time, now: datetime | None = None) -> CaseHistory:
+def seed_cases(config, rng, *, write_rows, to_db_time, bare_table,
+               now: datetime | None = None) -> CaseHistory:  # fmt: skip
     """Route every answer in the database and work the cases up to `now`; flushes.
 
-    `write_rows`/`to_db_time` are the seed's bulk writer and time converter."""
+    `write_rows`, `to_db_time` and `bare_table` are the seed's bulk writer, time converter
+    and constraint remover (passed in: the seed imports this module)."""
+    bulk = _Bulk(write_rows, to_db_time, bare_table)
     history = CaseHistory()
     try:
         rules = load_rules(config["FEEDBACK_ROUTING_FILE"])
@@ -254,8 +262,8 @@ def seed_cases(config, rng, *, write_rows, to_db_time, now: datetime | None = No
     now = now or utcnow()
     settle = timedelta(minutes=config["FEEDBACK_ROUTING_SETTLE_MINUTES"])
     ensure_teams(rules)
-    decided = _route(rules, settle, now, write_rows, to_db_time)
-    _work(rules, rng, decided, now, write_rows, to_db_time, history)
+    decided = _route(rules, settle, now, bulk)
+    _work(rules, rng, decided, now, bulk, history)
     return history
 
 
@@ -265,7 +273,7 @@ def _tick(moment: datetime, seconds: int) -> datetime:
     return datetime.fromtimestamp(stamp, UTC)
 
 
-def _route(rules, settle, now, write_rows, to_db_time) -> dict[int, datetime]:
+def _route(rules, settle, now, bulk: _Bulk) -> dict[int, datetime]:
     """Decide every response with the engine, in the job's batch size; returns response id ->
     the moment the minute-by-minute job would have decided it.
 
@@ -282,7 +290,7 @@ def _route(rules, settle, now, write_rows, to_db_time) -> dict[int, datetime]:
         route_responses(rules, batch, now=decided[batch[-1]])
     _bulk_update(
         "routing_decisions", "response_id", ("decided_at",),
-        ((rid, to_db_time(at)) for rid, at in decided.items()), write_rows,
+        ((rid, bulk.to_db_time(at)) for rid, at in decided.items()), bulk.write_rows,
     )  # fmt: skip
     return decided
 
@@ -361,7 +369,8 @@ class _Placeholders(dict):
         return value
 
 
-def _work(rules, rng, decided, now, write_rows, to_db_time, history) -> None:
+def _work(rules, rng, decided, now, bulk: _Bulk, history: CaseHistory) -> None:
+    to_db_time = bulk.to_db_time
     by_key = {rule.key: rule for rule in rules.rules}
     teams = dict(db.session.execute(select(Team.id, Team.name)).all())
     people = db.session.execute(
@@ -476,12 +485,12 @@ def _work(rules, rng, decided, now, write_rows, to_db_time, history) -> None:
     history.within_sla = on_time / closed if closed else None
     if not rows:
         return
-    with _indexes_set_aside(Case.__table__):
+    with bulk.bare_table(Case.__table__, sqlite_indexes=True):
         _bulk_update(
             "cases", "id",
             ("status", "assignee_id", "created_at", "updated_at", "first_action_at", "closed_at",
              "outcome", "root_cause", "notified_at", "acknowledged_at", "escalated_at"),
-            updates, write_rows,
+            updates, bulk.write_rows,
         )  # fmt: skip
     # The engine's "created" events carry its batch's clock; they happened with the case.
     db.session.execute(
@@ -490,7 +499,8 @@ def _work(rules, rng, decided, now, write_rows, to_db_time, history) -> None:
         .values(at=select(Case.created_at).where(Case.id == CaseEvent.case_id).scalar_subquery())
         .execution_options(synchronize_session=False)
     )
-    write_rows("case_events", ("case_id", "actor_id", "kind", "detail", "at"), events)
+    with bulk.bare_table(CaseEvent.__table__):
+        bulk.write_rows("case_events", ("case_id", "actor_id", "kind", "detail", "at"), events)
     db.session.flush()
 
 
@@ -523,7 +533,7 @@ def _simulate(d, created: datetime, due: datetime, team: str | None, kind: str,
         note = _at_work(note, d[_Draw.jitter2], weekend)
         note = min(max(note, first + timedelta(minutes=2)), close - timedelta(minutes=5))
     if kind == "complaint" and d[_Draw.waiting] < WAITING:
-        waiting = first + (close - first) * (0.65 + 0.25 * d[_Draw.waiting_at])
+        waiting = first + (close - first) * (0.45 + 0.35 * d[_Draw.waiting_at])
         waiting = _at_work(waiting, d[_Draw.jitter2], weekend)
         waiting = min(max(waiting, (note or first) + timedelta(minutes=1)), close)
     escalated = _tick(due, 300) if close > _tick(due, 300) else None
@@ -542,20 +552,6 @@ def _outcome(kind: str, end: str, theme: str | None, d, values) -> str:
     if kind == "complaint" and end == "resolved" and d[_Draw.closer] < 0.35:
         text_ += " " + _pick(CLOSERS, d[_Draw.closer] / 0.35).format_map(values)
     return text_[0].upper() + text_[1:]
-
-
-@contextmanager
-def _indexes_set_aside(table) -> Iterator[None]:
-    """Drop the table's plain indexes and build them again afterwards: updating every row
-    through five indexes costs several times more than building them once. DDL is
-    transactional on both databases, so a failure leaves them as they were."""
-    present = {i["name"] for i in inspect(db.session.connection()).get_indexes(table.name)}
-    indexes = [i for i in table.indexes if i.name in present and not i.unique]
-    for index in indexes:
-        db.session.execute(DropIndex(index))
-    yield
-    for index in indexes:
-        db.session.execute(CreateIndex(index))
 
 
 def _bulk_update(table: str, key: str, columns, rows, write_rows) -> None:

@@ -20,7 +20,7 @@ from itertools import islice
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import ForeignKeyConstraint, UniqueConstraint, func, select, text
+from sqlalchemy import ForeignKeyConstraint, UniqueConstraint, func, inspect, select, text
 from sqlalchemy.schema import AddConstraint, CreateIndex, DropConstraint, DropIndex
 
 from feedback.auth.models import Team, User
@@ -271,39 +271,48 @@ def write_rows(table: str, columns: Sequence[str], rows: Iterable[tuple]) -> Non
 
 
 @contextmanager
-def bare_transactions_table() -> Iterator[None]:
-    """On PostgreSQL, load transactions without their foreign key and secondary indexes and
-    build those once at the end: four times faster than checking them row by row. The table
-    is empty and DDL is transactional, so a failed load leaves the schema as it was."""
-    if db.session.get_bind().dialect.name != "postgresql":
+def bare_table(table, *, sqlite_indexes: bool = False) -> Iterator[None]:
+    """On PostgreSQL, load or rewrite the table without its foreign keys, unique constraints
+    and secondary indexes and build those once at the end: several times faster than
+    checking them row by row. DDL is transactional, so a failure leaves the schema as it was.
+    On SQLite (no ALTER for constraints) only the plain indexes are set aside, and only
+    with `sqlite_indexes`: that pays for updates, not for appends."""
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    if not postgres and not sqlite_indexes:
         yield
         return
-    table = Transaction.__table__
-    present = set(
-        db.session.scalars(
-            text(
-                "SELECT conname FROM pg_constraint WHERE conrelid = CAST(:relation AS regclass) "
-                "UNION SELECT indexname FROM pg_indexes "
-                "WHERE tablename = :name AND schemaname = current_schema()"
-            ),
-            {"relation": table.name, "name": table.name},
+    if postgres:
+        present = set(
+            db.session.scalars(
+                text(
+                    "SELECT conname FROM pg_constraint "
+                    "WHERE conrelid = CAST(:relation AS regclass) "
+                    "UNION SELECT indexname FROM pg_indexes "
+                    "WHERE tablename = :name AND schemaname = current_schema()"
+                ),
+                {"relation": table.name, "name": table.name},
+            )
         )
-    )
-    constraints = sorted(  # unique constraints first, the foreign key last
+    else:
+        present = {i["name"] for i in inspect(db.session.connection()).get_indexes(table.name)}
+    constraints = sorted(  # unique constraints first, the foreign keys last
         (
             c
             for c in table.constraints
-            if isinstance(c, ForeignKeyConstraint | UniqueConstraint) and c.name in present
+            if postgres
+            and isinstance(c, ForeignKeyConstraint | UniqueConstraint)
+            and c.name in present
         ),
         key=lambda c: (isinstance(c, ForeignKeyConstraint), c.name),
     )
-    indexes = [i for i in table.indexes if i.name in present]
+    indexes = [i for i in table.indexes if i.name in present and (postgres or not i.unique)]
     for constraint in constraints:
         db.session.execute(DropConstraint(constraint))
     for index in indexes:
         db.session.execute(DropIndex(index))
     yield
-    db.session.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
+    if postgres:
+        db.session.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
     for index in indexes:
         db.session.execute(CreateIndex(index))
     for constraint in constraints:
@@ -446,7 +455,7 @@ def seed_demo(
     )
     currency = np.array(CURRENCIES)[plan.language]
     invoice = 1_000_001
-    with bare_transactions_table():
+    with bare_table(Transaction.__table__):
         for who, day, cents in transaction_batches(rng, plan, first, today):
             count = len(who)
             write_rows(
@@ -486,7 +495,9 @@ def seed_demo(
     result.invitations, result.responses = history.invitations, history.responses
     result.lap("survey history", started)
     # The year of answers comes with the year of cases worked on them, not a fresh backlog.
-    worked = seed_cases(config, rng, write_rows=write_rows, to_db_time=time_converter())
+    worked = seed_cases(
+        config, rng, write_rows=write_rows, to_db_time=time_converter(), bare_table=bare_table
+    )
     result.cases = dict(worked.by_status)
     result.notes += worked.notes
     result.lap("cases", started)
