@@ -6,6 +6,13 @@ response, inserted with ON CONFLICT DO NOTHING, and only the process whose inser
 goes on to create the case, itself unique per response: so the routing job can run twice,
 or in two workers at once, and a matching response still gets exactly one case, never zero
 (the decision and the case are committed together) and never two.
+
+Routing is set-based: per batch, a multi-row insert of decisions that returns the responses
+this worker won, then one of their cases and one of the cases' "created" events (a statement
+each on PostgreSQL, one per 500 rows on SQLite): no statement runs per response, and teams
+and users named by the rules are looked up once per batch. Rows go
+in ascending response order in every worker, so two workers wait on each other's batch but
+never deadlock. Comment analysis, the costly part, runs only where it can change the match.
 """
 
 from __future__ import annotations
@@ -136,9 +143,9 @@ def _comment_matters(rules: RuleSet, facts: Facts, blind: Match) -> bool:
 def route_responses(rules: RuleSet, response_ids: list[int], *, now: datetime) -> RoutingReport:
     """Decide these responses (those not decided yet) and create their cases; flushes.
 
-    Set-based: one multi-row INSERT of decisions per chunk, ON CONFLICT DO NOTHING, returns
-    the responses this call won; only those get cases (again ON CONFLICT DO NOTHING on the
-    response), and only the cases that went in get their "created" event."""
+    The decisions' insert (ON CONFLICT DO NOTHING) returns the responses this call won; only
+    those get cases (again ON CONFLICT DO NOTHING on the response), and only the cases that
+    went in get their "created" event. See _insert_rows for the statements."""
     report = RoutingReport()
     matches = {}
     decisions = []
