@@ -123,13 +123,10 @@ def _run_all(args) -> None:
     print(f"best:       {max(rates):,.0f} responses/s; spread {min(rates):,.0f}-{max(rates):,.0f}"
           f" (median {statistics.median(rates):,.0f}) over {len(rates)} runs")  # fmt: skip
     print(f"load:       {', '.join(f'{x:.2f}' for x in os.getloadavg())} (1, 5, 15 min)")
-    print("by rule:")
-    counts: dict = {}
-    for key in expected.values():
-        counts[key] = counts.get(key, 0) + 1
+    print("cases by rule (last run; checked against the rules' verdict per response):")
     for rule in rules.rules:
-        print(f"  {rule.key:<28} {counts.get(rule.key, 0):>7,}")
-    print(f"  {'(no case)':<28} {counts.get(None, 0):>7,}")
+        print(f"  {rule.key:<28} {report.by_rule.get(rule.key, 0):>7,}")
+    print(f"  {'(no case)':<28} {report.decided - report.cases:>7,}")
 
 
 def _expected(rules) -> dict[int, str | None]:
@@ -148,6 +145,8 @@ def _check(report, expected: dict[int, str | None], responses: int) -> None:
     decided = dict(db.session.execute(select(RoutingDecision.response_id,
                                              RoutingDecision.rule_key)).all())  # fmt: skip
     assert len(expected) == responses and report.decided == responses, report
+    by_rule = {key: list(expected.values()).count(key) for key in report.by_rule}
+    assert report.by_rule == by_rule, (report.by_rule, by_rule)
     assert decided == expected, "a decision differs from the rules' verdict"
     cased = db.session.execute(select(Case.response_id, Case.rule_key)).all()
     matching = {rid: key for rid, key in expected.items() if key is not None}
