@@ -65,6 +65,8 @@ def seed_command(customers, years, seed, if_empty):
             f"{result.cases[s]:,} {s.replace('_', ' ')}" for s in CASE_STATUSES if s in result.cases
         )
         click.echo(f"Cases worked on those answers: {sum(result.cases.values()):,} ({by_status}).")
+        if result.cases_within_sla is not None:
+            click.echo(f"{result.cases_within_sla:.0%} of the closed cases met their deadline.")
     for note in result.notes:
         click.echo(f"Note: {note}")
     click.echo(f"Logins (also in {path}, readable only by you):")

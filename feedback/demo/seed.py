@@ -77,6 +77,7 @@ class SeedResult:
     invitations: int = 0
     responses: int = 0
     cases: dict[str, int] = field(default_factory=dict)  # by status
+    cases_within_sla: float | None = None  # share of the closed cases closed by their deadline
     logins: list[tuple[str, str, str]] = field(default_factory=list)  # email, role, password
     notes: list[str] = field(default_factory=list)
     phases: dict[str, float] = field(default_factory=dict)  # seconds per step, for benches
@@ -498,7 +499,7 @@ def seed_demo(
     worked = seed_cases(
         config, rng, write_rows=write_rows, to_db_time=time_converter(), bare_table=bare_table
     )
-    result.cases = dict(worked.by_status)
+    result.cases, result.cases_within_sla = dict(worked.by_status), worked.within_sla
     result.notes += worked.notes
     result.lap("cases", started)
     return result
