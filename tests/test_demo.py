@@ -416,6 +416,7 @@ def test_the_survey_history_comes_with_a_year_of_worked_cases(seed, app):
 
 
 def test_the_jobs_find_the_history_done_when_the_demo_starts(seed, app):
+    from feedback.cases.customer_mail import acknowledge_cases, send_followups
     from feedback.cases.escalation import escalate_breached
     from feedback.cases.notify import notify_new_cases
     from feedback.responses.models import Response
@@ -424,10 +425,12 @@ def test_the_jobs_find_the_history_done_when_the_demo_starts(seed, app):
 
     assert seed("--customers", "300", "--years", "2", "--seed", "5").exit_code == 0
     assert _count(Response) > 100
-    report = route_pending(load_rules(app.config["FEEDBACK_ROUTING_FILE"]), settle=timedelta(0))
-    assert report.decided == 0  # every answer was decided by the seed
+    rules = load_rules(app.config["FEEDBACK_ROUTING_FILE"])
+    assert route_pending(rules, settle=timedelta(0)).decided == 0  # the seed decided them all
     outbox = _Outbox()
     assert notify_new_cases(app.config, outbox) == 0
+    assert acknowledge_cases(app.config, outbox, rules) == 0
+    assert send_followups(app.config, outbox) == 0
     escalate_breached(app.config, outbox)  # a case may just have run out of time
     escalate_breached(app.config, outbox, now=utcnow() + timedelta(minutes=10))
     assert len(outbox.messages) <= 6
