@@ -228,7 +228,7 @@ def test_filters_narrow_the_queue(staff, answer):
     assert ids(breached=True) == [late.id]
     assert ids(classes=["B"]) == [b_case.id]
     assert ids(priority="urgent") == [late.id]
-    # theme filter: see test_queue_filters_on_themes
+    assert ids(theme="price") == [b_case.id]
     assert ids(status="closed") == []
 
 

@@ -77,10 +77,9 @@ class Case(db.Model):
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     outcome: Mapped[str] = mapped_column(Text, default="")  # required to resolve
     root_cause: Mapped[str | None] = mapped_column(String(40))  # a theme key
-    # The comment's analysis when the case was made, kept so the queue can filter on it:
-    # themes as ",delivery,price," (commas around each key, for a plain LIKE), sentiment label.
+    # The comment's themes when the case was made, kept so the queue can filter on them:
+    # ",delivery,price," (commas around each key, for a plain LIKE).
     themes: Mapped[str] = mapped_column(String(300), default="", server_default="")
-    sentiment: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     first_action_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

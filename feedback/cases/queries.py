@@ -99,7 +99,6 @@ class QueueRow:
     created_at: datetime
     closed_at: datetime | None
     themes: tuple[str, ...]
-    sentiment: str | None
     customer_name: str
     customer_external_id: str
     abc_class: str | None
@@ -134,10 +133,12 @@ def queue_page(actor: User, filters: QueueFilters, *, now: datetime, page: int,
     rows = db.session.execute(
         select(
             Case.id, Case.title, Case.priority, Case.status, Case.due_at, Case.created_at,
-            Case.closed_at, Case.themes, Case.sentiment, Customer.name, Customer.external_id,
-            CustomerSegment.abc_class, CustomerSegment.programme, Response.score, Response.csi,
-            func.substr(Response.comment, 1, SNIPPET + 1), assignee.name, assignee.email,
-            Team.name,
+            Case.closed_at, Case.themes, Customer.name.label("customer_name"),
+            Customer.external_id.label("customer_external_id"), CustomerSegment.abc_class,
+            CustomerSegment.programme, Response.score, Response.csi,
+            func.substr(Response.comment, 1, SNIPPET + 1).label("comment"),
+            func.coalesce(func.nullif(assignee.name, ""), assignee.email).label("assignee"),
+            Team.name.label("team"),
         )
         .join(ids, ids.c.id == Case.id)
         .join(Customer, Customer.id == Case.customer_id)
@@ -148,14 +149,9 @@ def queue_page(actor: User, filters: QueueFilters, *, now: datetime, page: int,
         .order_by(*order)
     ).all()  # fmt: skip
     items = [
-        QueueRow(
-            id=r[0], title=r[1], priority=r[2], status=r[3], due_at=r[4], created_at=r[5],
-            closed_at=r[6], themes=tuple(t for t in (r[7] or "").split(",") if t),
-            sentiment=r[8], customer_name=r[9], customer_external_id=r[10], abc_class=r[11],
-            programme=r[12], score=r[13], csi=r[14], comment=r[15] or "",
-            assignee=(r[16] or r[17]) if r[17] else None, team=r[18],
-        )
-        for r in rows
+        QueueRow(**{**row._mapping, "themes": tuple(t for t in row.themes.split(",") if t),
+                    "comment": row.comment or ""})
+        for row in rows
     ]  # fmt: skip
     return Page(items=items, page=page, per_page=per_page, total=total)
 

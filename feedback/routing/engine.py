@@ -54,6 +54,7 @@ class _Subject:
     owner_team_id: int | None
     answered_at: datetime
     facts: Facts
+    comment: str = ""
 
 
 def subjects(response_ids: list[int]) -> list[_Subject]:
@@ -97,7 +98,16 @@ def _subject(row, *, sentiment: bool, themes: bool) -> _Subject:
         language=language,
     )
     # owner_id is the named owner if that account is active (an inactive one cannot act)
-    return _Subject(response_id, customer_id, owner_id, team_id, answered_at, facts)
+    return _Subject(response_id, customer_id, owner_id, team_id, answered_at, facts, comment)
+
+
+def _themes(subject: _Subject) -> str:
+    """The case's stored themes (",delivery,price,"), a queue filter: tagged only for the
+    responses that become cases, reusing what routing tagged."""
+    if not subject.comment:
+        return ""
+    themes = subject.facts.themes or tag_themes(subject.comment, subject.facts.language)
+    return "," + ",".join(themes) + "," if themes else ""
 
 
 def _judged(rules: RuleSet, response_ids: list[int]) -> list[tuple[_Subject, Match]]:
@@ -169,7 +179,7 @@ def route_responses(rules: RuleSet, response_ids: list[int], *, now: datetime) -
             "customer_id": subject.customer_id, "response_id": response_id,
             "rule_key": match.rule.key, "title": match.rule.title, "assignee_id": assignee_id,
             "team_id": team_id, "priority": match.rule.priority,
-            "due_at": subject.answered_at + match.rule.due,
+            "due_at": subject.answered_at + match.rule.due, "themes": _themes(subject),
         })  # fmt: skip
     same = {"status": "new", "outcome": "", "created_at": now, "updated_at": now}
     created = _insert_rows(Case.__table__, cases, same=same, conflict="response_id",

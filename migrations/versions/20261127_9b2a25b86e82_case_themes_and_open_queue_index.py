@@ -1,4 +1,4 @@
-"""Cases keep the comment's themes and sentiment (queue filters); a partial index serves
+"""Cases keep the comment's themes (a queue filter); a partial index serves
 the open queue sorted by due time.
 
 Revision ID: 9b2a25b86e82
@@ -24,7 +24,6 @@ def upgrade():
         batch_op.add_column(
             sa.Column("themes", sa.String(length=300), server_default="", nullable=False)
         )
-        batch_op.add_column(sa.Column("sentiment", sa.String(length=8), nullable=True))
         batch_op.create_index(
             "ix_cases_open_due",
             ["due_at", "id"],
@@ -44,7 +43,6 @@ def downgrade():
             postgresql_where=sa.text("status IN ('new', 'in_progress', 'waiting_on_customer')"),
             sqlite_where=sa.text("status IN ('new', 'in_progress', 'waiting_on_customer')"),
         )
-        batch_op.drop_column("sentiment")
         batch_op.drop_column("themes")
 
     # ### end Alembic commands ###
