@@ -179,8 +179,12 @@ def route_responses(rules: RuleSet, response_ids: list[int], *, now: datetime) -
             "customer_id": subject.customer_id, "response_id": response_id,
             "rule_key": match.rule.key, "title": match.rule.title, "assignee_id": assignee_id,
             "team_id": team_id, "priority": match.rule.priority,
-            "due_at": subject.answered_at + match.rule.due, "themes": _themes(subject),
+            "due_at": subject.answered_at, "themes": _themes(subject),  # due: below
         })  # fmt: skip
+    team_names = _team_names() if rules.team_hours else {}  # after assignment made teams
+    for case in cases:
+        rule = matches[case["response_id"]][1].rule
+        case["due_at"] = rules.deadline(rule, case["due_at"], team_names.get(case["team_id"]))
     same = {"status": "new", "outcome": "", "created_at": now, "updated_at": now}
     created = _insert_rows(Case.__table__, cases, same=same, conflict="response_id",
                            returning=("id", "response_id"))  # fmt: skip
@@ -196,6 +200,11 @@ def route_responses(rules: RuleSet, response_ids: list[int], *, now: datetime) -
     report.cases = len(created)
     db.session.flush()
     return report
+
+
+def _team_names() -> dict[int, str]:
+    """team id -> name, for teams with business hours of their own."""
+    return dict(db.session.execute(select(Team.id, Team.name)).all())
 
 
 def assignment(rule: Rule, subject: _Subject, rules: RuleSet,

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import yaml
+
+from feedback.routing.calendar import BusinessCalendar, parse_calendar
 
 BANDS = ("detractor", "passive", "promoter")
 CLASSES = ("A", "B", "C", "D")
@@ -52,6 +54,7 @@ class Rule:
     priority: str
     due: timedelta
     acknowledge: bool = False
+    due_days: int | None = None  # set for a deadline in days ("3d"): counted as working days
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,19 @@ class RuleSet:
     default_queue: str
     csi_detractor_below: float = 60
     csi_promoter_from: float = 80
+    # Optional business hours: None runs deadlines on the clock. Teams (lower-case name) may
+    # have their own; the others use the default.
+    business_hours: BusinessCalendar | None = None
+    team_hours: dict[str, BusinessCalendar] = field(default_factory=dict)
+
+    def deadline(self, rule: Rule, start: datetime, team: str | None = None) -> datetime:
+        """When a case made by `rule` at `start` is due, in the holding team's working time."""
+        calendar = self.team_hours.get((team or "").lower(), self.business_hours)
+        if calendar is None:
+            return start + rule.due
+        if rule.due_days is not None:
+            return calendar.add_days(start, rule.due_days)
+        return calendar.add(start, rule.due)
 
 
 @dataclass(frozen=True)
@@ -173,9 +189,34 @@ def load_rules(path: str | Path | None = None) -> RuleSet:
                 problems.append(f"{file.name}: rules[{number}].key: {rule.key} is used twice")
             keys.add(rule.key)
             rules.append(rule)
+    business_hours, team_hours = _business_hours(data.get("business_hours"), file.name, problems)
     if problems:
         raise RuleError(problems)
-    return RuleSet(tuple(rules), queue.strip(), detractor_below, promoter_from)  # type: ignore[arg-type]
+    return RuleSet(tuple(rules), queue.strip(), detractor_below, promoter_from,  # type: ignore[arg-type]
+                   business_hours, team_hours)  # fmt: skip
+
+
+def _business_hours(raw, name: str, problems: list[str]):
+    """(default calendar, {team: calendar}) from `business_hours: {default: ..., teams: ...}`."""
+    if raw is None:
+        return None, {}
+    where = f"{name}: business_hours"
+    if not isinstance(raw, dict) or "default" not in raw:
+        problems.append(f"{where}: a mapping with a default calendar (and optional teams)")
+        return None, {}
+    for key in set(raw) - {"default", "teams"}:
+        problems.append(f"{where}.{key}: unknown key (use default, teams)")
+    default = parse_calendar(raw["default"], f"{where}.default", problems)
+    teams = raw.get("teams") or {}
+    if not isinstance(teams, dict):
+        problems.append(f"{where}.teams: a mapping of team name to calendar")
+        teams = {}
+    team_hours = {}
+    for team, spec in teams.items():
+        calendar = parse_calendar(spec, f"{where}.teams.{team}", problems, base=default)
+        if calendar is not None:
+            team_hours[str(team).strip().lower()] = calendar
+    return default, team_hours
 
 
 def _number(value, where: str, problems: list[str]) -> float:
@@ -207,12 +248,13 @@ def _rule(raw, where: str, problems: list[str]) -> Rule | None:
     except ValueError as exc:
         problems.append(f"{where}.due: {exc}")
         due = timedelta(0)
+    due_days = due.days if str(raw.get("due", "")).strip().endswith("d") else None
     acknowledge = raw.get("acknowledge", False)
     if not isinstance(acknowledge, bool):
         problems.append(f"{where}.acknowledge: true or false")
     if len(problems) > before:
         return None
-    return Rule(key, title.strip(), when, assign, fallback, priority, due, acknowledge)
+    return Rule(key, title.strip(), when, assign, fallback, priority, due, acknowledge, due_days)
 
 
 def _conditions(raw, where: str, problems: list[str]) -> Conditions:
