@@ -24,7 +24,6 @@ from feedback.routing.engine import (
     route_responses,
 )
 from feedback.routing.rules import Conditions, Facts, Rule, first_match, load_rules
-from feedback.surveys import dispatch
 from feedback.surveys.models import Invitation
 from feedback.surveys.services import create_survey, create_wave, template_version_for
 from feedback.surveys.templates import load_templates
@@ -32,44 +31,6 @@ from feedback.surveys.templates import load_templates
 RULES = load_rules()
 NOW = utcnow()
 ANSWERED = NOW - timedelta(hours=1)
-
-
-@pytest.fixture
-def answer(create_customer):
-    """answer(score, abc_class, programme, owner, comment, language) -> response id."""
-    templates = load_templates()
-    state = {}
-
-    def factory(score, abc_class="A", programme="grow", owner=None, comment="", language="en",
-                answered_at=ANSWERED):  # fmt: skip
-        potential = "high" if programme == "grow" else "low"
-        customer = create_customer(owner=owner, potential=potential, language=language)
-        if "run" not in state:
-            state["run"] = SegmentRun(as_of=date.today(), thresholds="50,30,15",
-                                      base_currency="EUR")  # fmt: skip
-            db.session.add(state["run"])
-            db.session.flush()
-        db.session.add(CustomerSegment(run_id=state["run"].id, customer_id=customer.id,
-                                       revenue_12m=0, abc_class=abc_class,
-                                       programme=programme, rank=1))  # fmt: skip
-        db.session.add(Contact(customer_id=customer.id, email=f"c@{customer.external_id}.test",
-                               name="Kontakt", language=language))  # fmt: skip
-        survey = create_survey(f"S {customer.external_id}", "nps", templates=templates, actor=None)
-        wave = create_wave(survey, audience={"customer_external_ids": [customer.external_id]},
-                           actor=None)  # fmt: skip
-        db.session.commit()
-        dispatch.start_wave(wave, templates=templates, now=NOW, quiet_days=90)
-        invitation = db.session.scalar(select(Invitation).where(Invitation.wave_id == wave.id))
-        response = Response(invitation_id=invitation.id, wave_id=wave.id,
-                            customer_id=customer.id,
-                            template_version_id=wave.template_version_id, score=score,
-                            comment=comment, language=language, answered_at=answered_at,
-                            updated_at=answered_at)  # fmt: skip
-        db.session.add(response)
-        db.session.commit()
-        return response.id
-
-    return factory
 
 
 def _case(response_id) -> Case | None:
@@ -82,7 +43,9 @@ def _count(model) -> int:
 
 def test_a_detractor_at_an_a_customer_reaches_the_named_owner_within_24_hours(answer, create_user):
     owner = create_user("owner@nordlys.example.com", name="Lars Owner", team="Key accounts")
-    response_id = answer(2, "A", owner=owner, comment="Deliveries are always late.")
+    response_id = answer(
+        2, "A", owner=owner, comment="Deliveries are always late.", answered_at=ANSWERED
+    )
     report = route_responses(RULES, [response_id], now=NOW)
     db.session.commit()
     assert (report.decided, report.cases, report.by_rule) == (1, 1, {"a_detractor": 1})

@@ -23,10 +23,8 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import aliased
 
@@ -37,6 +35,7 @@ from feedback.cases.notify import claim_cases
 from feedback.customers.models import Contact
 from feedback.dbtypes import utcnow
 from feedback.delivery.message import DeliveryError, MailContent, OutgoingMessage
+from feedback.delivery.render import mail_environment
 from feedback.errors import DomainError, NotFound
 from feedback.extensions import db
 from feedback.responses.models import Response
@@ -340,17 +339,6 @@ def _event(case_id: int, kind: str, detail: str, now: datetime) -> None:
     db.session.add(CaseEvent(case_id=case_id, kind=kind, detail=detail, at=now))
 
 
-@lru_cache(maxsize=1)
-def _environment() -> Environment:
-    return Environment(
-        loader=PackageLoader("feedback", "templates/email"),
-        autoescape=select_autoescape(["html"]),  # customer names are escaped in the HTML part
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-
-
 def _common(config, contact: Contact, text: dict[str, str]) -> dict:
     company = config.get("FEEDBACK_COMPANY_NAME", "")
     name = (contact.name or "").strip()
@@ -364,7 +352,7 @@ def _common(config, contact: Contact, text: dict[str, str]) -> dict:
 
 
 def _message(case: Case, contact: Contact, template: str, context: dict) -> OutgoingMessage:
-    env = _environment()
+    env = mail_environment()
     return OutgoingMessage(
         invitation_id=case.id,  # the backends' result key: a case id here (kind="case")
         to_email=contact.email,

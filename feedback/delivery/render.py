@@ -28,7 +28,8 @@ TAGS = {
 
 
 @lru_cache(maxsize=1)
-def _environment() -> Environment:
+def mail_environment() -> Environment:
+    """The Jinja environment of every e-mail (templates/email; HTML autoescaped)."""
     return Environment(
         loader=PackageLoader("feedback", "templates/email"),
         autoescape=select_autoescape(["html"]),
@@ -59,7 +60,7 @@ def invitation_content(
     """The e-mail with tags in place of the token and names; `named=False` greets without one."""
     html_context = _context(template, language, company, base_url, reminder, named, "html")
     text_context = _context(template, language, company, base_url, reminder, named, "text")
-    env = _environment()
+    env = mail_environment()
     return MailContent(
         subject=text_context["subject"],
         html=env.get_template("invitation.html").render(html_context),
