@@ -15,7 +15,7 @@ from sqlalchemy import and_, case, func, or_, select, true
 from sqlalchemy.orm import aliased
 
 from feedback.auth.models import Team, User
-from feedback.cases.models import CLOSED_STATUSES, OPEN_STATUSES, Case
+from feedback.cases.models import CLOSED_STATUSES, OPEN_STATUSES, Case, status_in
 from feedback.customers.models import Customer, CustomerSegment
 from feedback.customers.queries import Page
 from feedback.customers.segments import latest_run_id
@@ -63,9 +63,9 @@ def _scope(actor: User, view: str):
 
 def _status(status: str):
     if status == "open":
-        return Case.status.in_(OPEN_STATUSES)
+        return status_in(OPEN_STATUSES)
     if status == "closed":
-        return Case.status.in_(CLOSED_STATUSES)
+        return status_in(CLOSED_STATUSES)
     if status == "any":
         return true()
     return Case.status == status
@@ -76,7 +76,7 @@ def _conditions(actor: User, filters: QueueFilters, now: datetime) -> list:
     if filters.priority:
         conditions.append(Case.priority == filters.priority)
     if filters.breached:
-        conditions += [Case.status.in_(OPEN_STATUSES), Case.due_at < now]
+        conditions += [status_in(OPEN_STATUSES), Case.due_at < now]
     if filters.theme:
         conditions.append(Case.themes.contains(f",{filters.theme},", autoescape=True))
     return conditions
@@ -169,7 +169,7 @@ def tab_counts(actor: User, *, now: datetime) -> dict[str, tuple[int, int]]:
         scope = _scope(actor, view)
         columns += [_count(scope), _count(and_(scope, Case.due_at < now))]
     visible = or_(*(_scope(actor, view) for view in tabs))
-    row = db.session.execute(select(*columns).where(Case.status.in_(OPEN_STATUSES), visible)).one()
+    row = db.session.execute(select(*columns).where(status_in(OPEN_STATUSES), visible)).one()
     return {view: (int(row[2 * i]), int(row[2 * i + 1])) for i, view in enumerate(tabs)}
 
 
@@ -189,50 +189,58 @@ class LoopFigures:
         return self.closed_within_sla / self.closed if self.closed else None
 
 
-def _seconds(later, earlier):
-    if db.session.get_bind().dialect.name == "postgresql":
-        return func.extract("epoch", later - earlier)
+def _sqlite_median(expression, conditions: list) -> timedelta | None:
+    """SQLite has no percentile: the middle row(s) of the sorted durations (in seconds)."""
+    count = db.session.scalar(select(func.count()).where(*conditions).select_from(Case))
+    if not count:
+        return None
+    middle = db.session.scalars(
+        select(expression).where(*conditions).order_by(expression)
+        .limit(2 - count % 2).offset((count - 1) // 2)
+    ).all()  # fmt: skip
+    return timedelta(seconds=round(sum(middle) / len(middle)))
+
+
+def _julian_seconds(later, earlier):
     return (func.julianday(later) - func.julianday(earlier)) * 86400.0
 
 
-def _median(expression, conditions: list) -> timedelta | None:
-    """The median of a duration in seconds, on PostgreSQL and SQLite alike."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        value = db.session.scalar(
-            select(func.percentile_cont(0.5).within_group(expression)).where(*conditions)
-        )
-    else:  # SQLite has no percentile: the middle row(s) of the sorted durations
-        count = db.session.scalar(select(func.count()).where(*conditions).select_from(Case))
-        if not count:
-            return None
-        middle = db.session.scalars(
-            select(expression).where(*conditions).order_by(expression)
-            .limit(2 - count % 2).offset((count - 1) // 2)
-        ).all()  # fmt: skip
-        value = sum(middle) / len(middle)
-    return None if value is None else timedelta(seconds=round(float(value)))
-
-
 def loop_figures(actor: User, view: str, *, now: datetime) -> LoopFigures:
+    """One pass over the tab's open cases and those made or closed in the window (each
+    branch has its index); on PostgreSQL the medians come from the same statement."""
     scope = _scope(actor, view)
     since = now - FIGURE_WINDOW
-    is_open = Case.status.in_(OPEN_STATUSES)
-    closed_lately = and_(Case.status.in_(CLOSED_STATUSES), Case.closed_at >= since)
-    open_now, breached, closed, within = db.session.execute(
-        select(
-            _count(is_open),
-            _count(and_(is_open, Case.due_at < now)),
-            _count(closed_lately),
-            _count(and_(closed_lately, Case.closed_at <= Case.due_at)),
-        ).where(scope, or_(is_open, closed_lately))
+    is_open = status_in(OPEN_STATUSES)
+    closed_lately = and_(status_in(CLOSED_STATUSES), Case.closed_at >= since)
+    acted_lately = and_(Case.created_at >= since, Case.first_action_at.is_not(None))
+    counts = [
+        _count(is_open),
+        _count(and_(is_open, Case.due_at < now)),
+        _count(closed_lately),
+        _count(and_(closed_lately, Case.closed_at <= Case.due_at)),
+    ]
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    if postgres:  # intervals sort natively; no epoch arithmetic per row
+        median = func.percentile_cont(0.5).within_group
+        counts += [
+            median(Case.first_action_at - Case.created_at).filter(acted_lately),
+            median(Case.closed_at - Case.created_at).filter(closed_lately),
+        ]
+    row = db.session.execute(
+        select(*counts).where(scope, or_(is_open, closed_lately, Case.created_at >= since))
     ).one()
-    first_action = _median(
-        _seconds(Case.first_action_at, Case.created_at),
-        [scope, Case.created_at >= since, Case.first_action_at.is_not(None)],
-    )
-    resolution = _median(
-        _seconds(Case.closed_at, Case.created_at),
-        [scope, closed_lately],
-    )
-    return LoopFigures(int(open_now), int(breached), first_action, resolution, int(closed),
-                       int(within))  # fmt: skip
+    open_now, breached, closed, within = (int(value) for value in row[:4])
+    if postgres:
+        first_action, resolution = (_whole_seconds(value) for value in row[4:])
+    else:
+        first_action = _sqlite_median(
+            _julian_seconds(Case.first_action_at, Case.created_at), [scope, acted_lately]
+        )
+        resolution = _sqlite_median(
+            _julian_seconds(Case.closed_at, Case.created_at), [scope, closed_lately]
+        )
+    return LoopFigures(open_now, breached, first_action, resolution, closed, within)
+
+
+def _whole_seconds(value: timedelta | None) -> timedelta | None:
+    return None if value is None else timedelta(seconds=round(value.total_seconds()))

@@ -20,6 +20,7 @@ from feedback.demo.seed import (
 )
 from feedback.errors import DomainError
 from feedback.extensions import db
+from feedback.maintenance import refresh_statistics
 
 demo_cli = AppGroup("demo", help="Realistic demo data.")
 
@@ -50,6 +51,7 @@ def seed_command(customers, years, seed, if_empty):
     try:
         result = seed_demo(current_app.config, customers=customers, years=years, seed=seed)
         db.session.commit()
+        refresh_statistics()  # the planner sees the demo's real sizes from the first page
     except DomainError as exc:
         db.session.rollback()
         raise click.ClickException(str(exc)) from None

@@ -79,6 +79,12 @@ def _send_case_followups(app) -> str:
     return f"{send_followups(app.config, _backend(app))} follow-up questions sent"
 
 
+def _refresh_statistics(app) -> str:
+    from feedback.maintenance import refresh_statistics
+
+    return refresh_statistics()
+
+
 JOBS = {
     job.name: job
     for job in (
@@ -90,6 +96,7 @@ JOBS = {
         Job("notify_new_cases", 60, _notify_cases),
         Job("acknowledge_cases", 60, _acknowledge_cases),
         Job("send_case_followups", 300, _send_case_followups),
+        Job("refresh_statistics", 6 * 3600, _refresh_statistics),
     )
 }
 
