@@ -125,6 +125,10 @@ class Config:
         self.FEEDBACK_ROUTING_SETTLE_MINUTES = parse_int(
             env.get("FEEDBACK_ROUTING_SETTLE_MINUTES"), 10, "FEEDBACK_ROUTING_SETTLE_MINUTES"
         )
+        # The queue's closed-loop figures (90-day medians) are kept this long per tab.
+        self.FEEDBACK_FIGURES_CACHE_SECONDS = parse_int(
+            env.get("FEEDBACK_FIGURES_CACHE_SECONDS"), 60, "FEEDBACK_FIGURES_CACHE_SECONDS"
+        )
         # "auto": the web process runs the jobs itself when there is no Redis; "off": never.
         self.FEEDBACK_SCHEDULER = env.get("FEEDBACK_SCHEDULER", "auto").strip().lower()
         if self.FEEDBACK_SCHEDULER not in ("auto", "off"):
@@ -159,3 +163,4 @@ class TestConfig(Config):
         self.SECRET_KEY = "test-secret-key"
         self.SQLALCHEMY_DATABASE_URI = normalise_database_url(database_url)
         self.RATELIMIT_STORAGE_URI = "feedback-memory://"
+        self.FEEDBACK_FIGURES_CACHE_SECONDS = 0  # tests read what they just wrote

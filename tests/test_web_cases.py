@@ -271,3 +271,17 @@ def test_the_queue_can_use_its_partial_indexes(is_postgres, staff, answer):
         sql = str(query.compile(db.engine, compile_kwargs={"literal_binds": True}))
         sql = sql.replace("FROM cases", f"FROM cases INDEXED BY {index}")
         db.session.execute(text(sql)).all()  # "no query solution" if the index is unusable
+
+
+def test_figures_are_kept_a_minute_per_tab(staff, answer):
+    from feedback.cases.queries import _figures_cache, cached_loop_figures
+
+    owner, now = staff["owner"], utcnow()
+    _figures_cache.clear()
+    routed(answer, 2, "A", owner=owner)
+    first = cached_loop_figures(owner, "mine", now=now, seconds=60)
+    routed(answer, 1, "A", owner=owner)
+    assert cached_loop_figures(owner, "mine", now=now, seconds=60) is first  # kept
+    assert cached_loop_figures(owner, "mine", now=now, seconds=0).open == first.open + 1
+    assert cached_loop_figures(owner, "team", now=now, seconds=60).open == 2  # its own entry
+    _figures_cache.clear()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
@@ -131,7 +131,12 @@ def queue():
             current_user, filters, now=now, page=page_number, per_page=PER_PAGE
         ),
         counts=queries.tab_counts(current_user, now=now),
-        figures=queries.loop_figures(current_user, filters.view, now=now),
+        figures=queries.cached_loop_figures(
+            current_user,
+            filters.view,
+            now=now,
+            seconds=current_app.config["FEEDBACK_FIGURES_CACHE_SECONDS"],
+        ),  # fmt: skip
         view_labels=VIEW_LABELS,
         status_labels=STATUS_FILTER_LABELS,
         priorities=PRIORITIES,
