@@ -227,8 +227,10 @@ def test_a_batch_of_new_matching_content_and_decided_answers(many, create_user):
     assert [_case(i) is not None for i in ids] == [True, False, True, False, True, False]
     assert _count(RoutingDecision) == 6 and _count(Case) == 3 and _count(CaseEvent) == 3
     event = db.session.scalar(select(CaseEvent).join(Case).where(Case.response_id == ids[2]))
-    assert (event.kind, event.detail) == ("created", "Rule passive_negative_comment: "
-                                          "passive_negative_comment: matches")  # fmt: skip
+    assert event.kind == "created"
+    assert event.detail == (
+        "Rule passive_negative_comment (passive, class C): Look into the complaint in the comment"
+    )
     decision = db.session.get(RoutingDecision, ids[3])  # a passive without a complaint
     assert decision.rule_key is None
     assert decision.reason.endswith("passive_negative_comment: no, comment sentiment is "

@@ -101,6 +101,12 @@ def _subject(row, *, sentiment: bool, themes: bool) -> _Subject:
     return _Subject(response_id, customer_id, owner_id, team_id, answered_at, facts, comment)
 
 
+def _what_matched(subject: _Subject, match: Match) -> str:
+    """The answer in a few words, for the case's first history line: "detractor, class A"."""
+    klass = f"class {subject.facts.abc_class}" if subject.facts.abc_class else None
+    return ", ".join(part for part in (match.band, klass) if part) or "no band"
+
+
 def _themes(subject: _Subject) -> str:
     """The case's stored themes (",delivery,price,"), a queue filter: tagged only for the
     responses that become cases, reusing what routing tagged."""
@@ -190,10 +196,10 @@ def route_responses(rules: RuleSet, response_ids: list[int], *, now: datetime) -
                            returning=("id", "response_id"))  # fmt: skip
     events = []
     for case_id, response_id in created:
-        match = matches[response_id][1]
+        subject, match = matches[response_id]
+        what = _what_matched(subject, match)
         events.append({
-            "case_id": case_id,
-            "detail": f"Rule {match.rule.key}: {'; '.join(match.reasons[-1:])}",
+            "case_id": case_id, "detail": f"Rule {match.rule.key} ({what}): {match.rule.title}",
         })  # fmt: skip
         report.by_rule[match.rule.key] = report.by_rule.get(match.rule.key, 0) + 1
     _insert_rows(CaseEvent.__table__, events, same={"kind": "created", "at": now})
