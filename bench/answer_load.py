@@ -7,8 +7,12 @@
 Each answer is what a customer's browser does after one tap in the e-mail: POST
 /s/<token>/score with the page's CSRF token and cookie (fetched beforehand, not timed). Every
 answer is a new response for a different invitation. Printed next to a hello-world Flask
-endpoint served by the same gunicorn settings in the same run. The load comes from
-4 processes x 8 threads on this machine, so client and server share its cores.
+endpoint served by the same gunicorn settings in the same run.
+
+The load comes from this machine, so client and server share its cores. With `wrk` installed
+(`apt-get install wrk`; bench/answer_load.lua holds its script) it is the client: 2 threads,
+32 connections, little CPU of its own. Without it (or with --client python) 4 processes x 8
+threads of Python's http.client load the server, and take a good share of the CPU themselves.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import json
 import multiprocessing
 import os
 import re
+import shutil
 import socket
 import statistics
 import subprocess
@@ -47,6 +52,7 @@ from feedback.surveys.templates import load_templates  # noqa: E402
 SCHEMA = "bench_answers"
 CLIENT_PROCESSES, THREADS_PER_PROCESS = 4, 8
 GUNICORN = ["--workers", "4", "--worker-class", "sync"]
+ANSWER_SECONDS = 10  # wrk answers for this long; --answers must outlast it
 _META = re.compile(rb'name="csrf-token" content="([^"]+)"')
 
 
@@ -146,6 +152,38 @@ def _load(port: int, jobs: list, hello: bool) -> tuple[float, list[float], dict]
     return elapsed, latencies, statuses
 
 
+def _wrk(port: int, jobs: list, workdir: str, hello: bool) -> tuple[float, dict, dict]:
+    """Run wrk: (requests/s, {percent: ms}, statuses) for the answers or the hello endpoint."""
+    command = ["wrk", "-t2", "-c32", "--latency", "--timeout", "5s"]
+    if hello:
+        command += ["-d10s", f"http://127.0.0.1:{port}/hello"]
+    else:
+        jobs_file = Path(workdir) / "jobs.tsv"
+        jobs_file.write_text("".join(f"{t}\t{c}\t{x}\n" for t, c, x in jobs))
+        command += [f"-d{ANSWER_SECONDS}s", "-s", str(ROOT / "bench/answer_load.lua"),
+                    f"http://127.0.0.1:{port}", "--", str(jobs_file), "2"]  # fmt: skip
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    if os.environ.get("BENCH_VERBOSE"):
+        print(out)
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    units = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+    cuts = {
+        int(p): float(v) * units[u]
+        for p, v, u in re.findall(r"^\s+(\d+)%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+    }
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    done = int(re.search(r"(\d+) requests in", out).group(1))
+    if not hello and done >= len(jobs):
+        raise SystemExit(f"wrk answered all {len(jobs):,} invitations before its "
+                         f"{ANSWER_SECONDS} s were up: run again with more --answers")  # fmt: skip
+    return rate, cuts, {"non-2xx": int(bad.group(1)) if bad else 0, "requests": done}
+
+
+def _wrk_line(name: str, rate: float, cuts: dict, statuses: dict) -> str:
+    return (f"  {name:<12} {rate:>8,.0f} req/s   p50 {cuts[50]:5.1f} ms   "
+            f"p99 {cuts[99]:5.1f} ms   {statuses}")  # fmt: skip
+
+
 def _line(name: str, count: int, elapsed: float, latencies: list[float], statuses: dict) -> str:
     cuts = statistics.quantiles(latencies, n=100)
     return (f"  {name:<12} {count / elapsed:>8,.0f} req/s   p50 {cuts[49] * 1000:5.1f} ms   "
@@ -155,6 +193,8 @@ def _line(name: str, count: int, elapsed: float, latencies: list[float], statuse
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--answers", type=int, default=20_000)
+    parser.add_argument("--client", choices=("wrk", "python"),
+                        default="wrk" if shutil.which("wrk") else "python")  # fmt: skip
     args = parser.parse_args()
     n = args.answers
     with tempfile.TemporaryDirectory() as workdir:
@@ -191,8 +231,12 @@ def main() -> None:
             jobs = _prepare(port, tokens)
             n = len(jobs)
             page_rate = len(jobs) / (time.perf_counter() - started)
-            elapsed, latencies, statuses = _load(port, jobs, hello=False)
-            hello_elapsed, hello_latencies, hello_statuses = _load(hello_port, jobs, hello=True)
+            if args.client == "wrk":
+                answers = _wrk(port, jobs, workdir, hello=False)
+                hellos = _wrk(hello_port, jobs, workdir, hello=True)
+            else:
+                elapsed, latencies, statuses = _load(port, jobs, hello=False)
+                hello_elapsed, hello_latencies, hello_statuses = _load(hello_port, jobs, True)
         finally:
             server.terminate()
             hello.terminate()
@@ -201,12 +245,17 @@ def main() -> None:
         with app.app_context():
             stored = db.session.scalar(select(func.count()).select_from(Response))
         errors = [line for line in server_log.read_text().splitlines() if "Error" in line]
-    print(f"{backend}: {n:,} answers, {CLIENT_PROCESSES * THREADS_PER_PROCESS} concurrent "
-          f"clients, gunicorn {' '.join(GUNICORN)}")  # fmt: skip
-    print(_line("answers", n, elapsed, latencies, statuses))
-    print(_line("hello world", n, hello_elapsed, hello_latencies, hello_statuses))
+    print(f"{backend}: {n:,} answers, 32 concurrent clients ({args.client}), "
+          f"gunicorn {' '.join(GUNICORN)}")  # fmt: skip
+    if args.client == "wrk":
+        print(_wrk_line("answers", *answers))
+        print(_wrk_line("hello world", *hellos))
+    else:
+        print(_line("answers", n, elapsed, latencies, statuses))
+        print(_line("hello world", n, hello_elapsed, hello_latencies, hello_statuses))
     print(f"  (survey pages fetched beforehand, 32 at a time: {page_rate:,.0f} pages/s)")
-    print(f"  responses stored: {stored:,} (one per answer)")
+    sent = answers[2]["requests"] if args.client == "wrk" else n
+    print(f"  responses stored: {stored:,} for {sent:,} answers completed by the client")
     for line in errors[-5:]:
         print(f"  server error: {line}")
 
