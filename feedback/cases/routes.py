@@ -181,6 +181,10 @@ def case_page(case_id: int):
     case = _visible_case(case_id)
     now = utcnow()
     may_act = services.can_act(current_user, case)
+    assign_form = _assign_form(case)
+    assign_form.target.data = (  # the list opens on whoever holds the case now
+        f"user:{case.assignee_id}" if case.assignee_id else f"team:{case.team_id}"
+    )
     return render_template(
         "cases/case.html",
         now=now,
@@ -188,7 +192,7 @@ def case_page(case_id: int):
         may_act=may_act,
         status_form=_status_form(case),
         comment_form=CommentForm(prefix="comment"),
-        assign_form=_assign_form(case),
+        assign_form=assign_form,
         status_labels=STATUS_LABELS,
         themes=load_themes(),
         relative=relative,

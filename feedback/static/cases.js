@@ -28,10 +28,12 @@
   var status = document.getElementById("status-status");
   var closeOnly = document.querySelector(".close-only");
   var label = document.querySelector('label[for="status-note"]');
+  var hint = document.getElementById("status-note-hint");
   if (!status || !closeOnly) return;
   function update() {
     var closing = status.value === "resolved" || status.value === "no_action";
     closeOnly.hidden = !closing;
+    if (hint) hint.hidden = !closing;
     if (label) label.textContent = status.value === "resolved" ? "Outcome" :
       status.value === "no_action" ? "Reason" : "Note (optional)";
   }
