@@ -71,6 +71,19 @@ def bench_app(schema: str, *, fresh: bool, workdir: Path):
     return app
 
 
+def drop_bench_app(app, schema: str) -> None:
+    """Close the bench app's connections and drop its PostgreSQL schema (SQLite's file goes
+    with the temporary folder)."""
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    if describe(app) == "PostgreSQL":
+        engine = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        engine.dispose()
+
+
 def describe(app) -> str:
     url = app.config["SQLALCHEMY_DATABASE_URI"]
     return "PostgreSQL" if url.startswith("postgresql") else "SQLite"

@@ -30,9 +30,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
-from demo_seed import bench_app, describe  # noqa: E402
+from demo_seed import bench_app, describe, drop_bench_app  # noqa: E402
 from route_responses import _seed as seed_responses  # noqa: E402
-from sqlalchemy import create_engine, func, select, text  # noqa: E402
+from sqlalchemy import func, select, text  # noqa: E402
 
 from feedback.analysis.themes import tag_themes  # noqa: E402
 from feedback.auth.models import Team, User  # noqa: E402
@@ -93,14 +93,7 @@ def main() -> None:
                 emails = {"agent": agent.email, "manager": manager.email}
             _time_scenarios(app, args.requests, emails, profile=args.profile)
         finally:
-            with app.app_context():
-                db.session.remove()
-                db.engine.dispose()
-            if describe(app) == "PostgreSQL":
-                engine = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
-                with engine.begin() as conn:
-                    conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-                engine.dispose()
+            drop_bench_app(app, SCHEMA)
 
 
 def _count(model) -> int:

@@ -31,8 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
-from demo_seed import bench_app, describe  # noqa: E402
-from sqlalchemy import create_engine, func, select, text  # noqa: E402
+from demo_seed import bench_app, describe, drop_bench_app  # noqa: E402
+from sqlalchemy import func, select, text  # noqa: E402
 
 from feedback.auth.models import Team, User  # noqa: E402
 from feedback.cases.models import Case, CaseEvent, RoutingDecision  # noqa: E402
@@ -85,14 +85,7 @@ def main() -> None:
                 print(f"responses:  {args.responses:,}")
                 _run_all(args)
         finally:
-            with app.app_context():
-                db.session.remove()
-                db.engine.dispose()
-            if describe(app) == "PostgreSQL":
-                engine = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
-                with engine.begin() as conn:
-                    conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-                engine.dispose()
+            drop_bench_app(app, SCHEMA)
 
 
 def _run_all(args) -> None:
