@@ -270,6 +270,13 @@ EN.update({
     "takes responsibility": 1, "tipped over": -2,
 })  # fmt: skip
 
+# Knowing the customer is the account team's job: "ingen känner till vår uppsättning" is a
+# complaint by negation. Swedish VADER scores "känner" (feel) -2.5, which misleads here.
+DA.update({"kender": 1, "kender til": 1, "kender os": 1})
+SV.update({"känner": 0, "känner till": 1, "känner oss": 1})
+NB.update({"kjenner": 1, "kjenner til": 1, "kjenner oss": 1})
+EN.update({"knows": 1, "know us": 1, "knows us": 1})
+
 # "Still not" is something expected that has not happened: the complaint is in the
 # adverb, whatever the verb ("stadig ikke behandlet").
 DA.update({"stadig ikke": -2, "stadigvæk ikke": -2, "endnu ikke": -1})
