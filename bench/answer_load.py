@@ -37,17 +37,12 @@ from urllib.parse import quote
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from demo_seed import bench_app  # noqa: E402
-from sqlalchemy import func, insert, select  # noqa: E402
+from demo_seed import bench_app, open_wave  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 
-from feedback.customers.models import Contact, Customer  # noqa: E402
-from feedback.dbtypes import utcnow  # noqa: E402
 from feedback.extensions import db  # noqa: E402
 from feedback.responses.models import Response  # noqa: E402
-from feedback.surveys import dispatch  # noqa: E402
 from feedback.surveys.models import Invitation  # noqa: E402
-from feedback.surveys.services import create_survey, create_wave  # noqa: E402
-from feedback.surveys.templates import load_templates  # noqa: E402
 
 SCHEMA = "bench_answers"
 CLIENT_PROCESSES, THREADS_PER_PROCESS = 4, 8
@@ -202,21 +197,7 @@ def main() -> None:
         url = app.config["SQLALCHEMY_DATABASE_URI"]
         with app.app_context():
             backend = db.engine.dialect.name
-            db.session.execute(insert(Customer), [
-                {"id": i, "external_id": f"K{i}", "name": f"Kunde {i}", "language": "da"}
-                for i in range(1, n + 1)
-            ])  # fmt: skip
-            db.session.execute(insert(Contact), [
-                {"customer_id": i, "email": f"k{i}@kunde.test", "name": "K", "language": "da",
-                 "status": "active"} for i in range(1, n + 1)
-            ])  # fmt: skip
-            db.session.commit()
-            templates = load_templates()
-            survey = create_survey("Load", "nps", templates=templates, actor=None)
-            wave = create_wave(survey, audience={}, actor=None)
-            db.session.commit()
-            dispatch.start_wave(wave, templates=templates, now=utcnow(), quiet_days=90)
-            db.session.commit()
+            open_wave(n, name="Load")
             tokens = list(db.session.scalars(select(Invitation.token)))
         if backend == "postgresql":
             url += ("&" if "?" in url else "?") + f"options=-csearch_path%3D{SCHEMA}"

@@ -71,6 +71,36 @@ def bench_app(schema: str, *, fresh: bool, workdir: Path):
     return app
 
 
+def open_wave(count: int, languages: tuple[str, ...] = ("da",), name: str = "Bench NPS"):
+    """`count` customers with one active contact each (languages in turn) and an NPS wave
+    started to all of them: one pending invitation per contact. Needs an app context."""
+    from sqlalchemy import insert
+
+    from feedback.customers.models import Contact, Customer
+    from feedback.dbtypes import utcnow
+    from feedback.surveys import dispatch
+    from feedback.surveys.services import create_survey, create_wave
+    from feedback.surveys.templates import load_templates
+
+    language = [languages[i % len(languages)] for i in range(count + 1)]
+    db.session.execute(insert(Customer), [
+        {"id": i, "external_id": f"K{i}", "name": f"Kunde {i} A/S", "language": language[i]}
+        for i in range(1, count + 1)
+    ])  # fmt: skip
+    db.session.execute(insert(Contact), [
+        {"customer_id": i, "email": f"k{i}@kunde{i}.test", "name": f"Kontakt {i}",
+         "language": language[i], "status": "active"} for i in range(1, count + 1)
+    ])  # fmt: skip
+    db.session.commit()
+    templates = load_templates()
+    survey = create_survey(name, "nps", templates=templates, actor=None)
+    wave = create_wave(survey, audience={}, actor=None)
+    db.session.commit()
+    dispatch.start_wave(wave, templates=templates, now=utcnow(), quiet_days=90)
+    db.session.commit()
+    return wave
+
+
 def drop_bench_app(app, schema: str) -> None:
     """Close the bench app's connections and drop its PostgreSQL schema (SQLite's file goes
     with the temporary folder)."""

@@ -25,18 +25,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from demo_seed import bench_app  # noqa: E402
-from sqlalchemy import func, insert, select  # noqa: E402
+from demo_seed import bench_app, open_wave  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 
-from feedback.customers.models import Contact, Customer  # noqa: E402
-from feedback.dbtypes import utcnow  # noqa: E402
 from feedback.delivery.backends.sendgrid import SendGridBackend  # noqa: E402
 from feedback.extensions import db  # noqa: E402
 from feedback.jobs.invitations import make_renderer, send_due_invitations  # noqa: E402
 from feedback.surveys import dispatch  # noqa: E402
 from feedback.surveys.models import Invitation  # noqa: E402
-from feedback.surveys.services import create_survey, create_wave  # noqa: E402
-from feedback.surveys.templates import load_templates  # noqa: E402
 
 LANGUAGES = ("da", "sv", "nb", "en")
 
@@ -66,21 +62,7 @@ def main() -> None:
         with app.app_context():
             backend_name = db.engine.dialect.name
             n = args.invitations
-            db.session.execute(insert(Customer), [
-                {"id": i, "external_id": f"K{i}", "name": f"Kunde {i} A/S",
-                 "language": LANGUAGES[i % 4]} for i in range(1, n + 1)
-            ])  # fmt: skip
-            db.session.execute(insert(Contact), [
-                {"customer_id": i, "email": f"k{i}@kunde{i}.test", "name": f"Kontakt {i}",
-                 "language": LANGUAGES[i % 4], "status": "active"} for i in range(1, n + 1)
-            ])  # fmt: skip
-            db.session.commit()
-            templates = load_templates()
-            survey = create_survey("Bench NPS", "nps", templates=templates, actor=None)
-            wave = create_wave(survey, audience={}, actor=None)
-            db.session.commit()
-            dispatch.start_wave(wave, templates=templates, now=utcnow(), quiet_days=90)
-            db.session.commit()
+            open_wave(n, LANGUAGES)
             config = {**app.config, "FEEDBACK_SEND_BATCH": 1000}
             backend = SendGridBackend("SG.bench", ("s@nordlys.test", "Nordlys"), host=url)
 
