@@ -18,7 +18,6 @@ delivery events never touch an invitation.
 
 from __future__ import annotations
 
-import logging
 import re
 import secrets
 from dataclasses import dataclass
@@ -31,17 +30,15 @@ from sqlalchemy.orm import aliased
 from feedback.auth.models import Team, User
 from feedback.cases.customer_strings import long_date, words
 from feedback.cases.models import OPEN_STATUSES, Case, CaseEvent
-from feedback.cases.notify import claim_cases
+from feedback.cases.notify import claim_cases, deliver_case_mail, release_cases
 from feedback.customers.models import Contact
 from feedback.dbtypes import utcnow
-from feedback.delivery.message import DeliveryError, MailContent, OutgoingMessage
+from feedback.delivery.message import MailContent, OutgoingMessage
 from feedback.delivery.render import mail_environment
 from feedback.errors import DomainError, NotFound
 from feedback.extensions import db
 from feedback.responses.models import Response
 from feedback.surveys.models import Invitation
-
-log = logging.getLogger(__name__)
 
 # Only fresh cases are acknowledged: switching `acknowledge` on for a rule must not mail
 # customers about answers they gave weeks ago.
@@ -169,7 +166,7 @@ def send_followups(config, backend, *, now: datetime | None = None) -> int:
             "followup_sent",
             f"Asked {_who(contact)} whether the problem is solved (answers until {until:%Y-%m-%d})",
         )
-    _clear(unsent, *_UNSENT_FOLLOWUP)
+    release_cases(unsent, *_UNSENT_FOLLOWUP)
     db.session.commit()
     return _deliver(backend, Case.followup_sent_at, outgoing, failed="followup_not_sent",
                     forget=_UNSENT_FOLLOWUP, now=now)  # fmt: skip
@@ -368,46 +365,11 @@ def _message(case: Case, contact: Contact, template: str, context: dict) -> Outg
 
 
 def _deliver(backend, mark, outgoing: dict, *, failed: str, now: datetime, forget=()) -> int:
-    """Hand the messages over, record each outcome in its case's history; the number sent.
-
-    A temporary refusal gives the case back to the next run (its mark cleared); a permanent
-    one is written down instead, and the `forget` columns are cleared."""
-    if not outgoing:
-        return 0
-    try:
-        results = backend.send([message for message, _, _ in outgoing.values()])
-    except DeliveryError as exc:
-        _clear(list(outgoing), mark)
-        db.session.commit()
-        log.warning("customer mail not sent, %s cases left for a later run: %s", len(outgoing), exc)
-        return 0
-    by_case = {result.invitation_id: result for result in results}
-    sent, retry, refused = 0, [], []
-    for case_id, (message, kind, detail) in outgoing.items():
-        result = by_case.get(case_id)
-        if result is not None and result.ok:
-            _event(case_id, kind, detail, now)
-            sent += 1
-        elif result is not None and result.permanent:
-            _event(case_id, failed, f"The e-mail to {message.to_email} was refused: "
-                                    f"{result.detail}"[:2000], now)  # fmt: skip
-            refused.append(case_id)
-        else:
-            retry.append(case_id)
-    _clear(retry, mark)
-    _clear(refused, *forget)
-    db.session.commit()
-    return sent
-
-
-def _clear(ids: list[int], *columns) -> None:
-    if ids and columns:
-        db.session.execute(
-            update(Case)
-            .where(Case.id.in_(ids))
-            .values(dict.fromkeys((column.key for column in columns), None))
-            .execution_options(synchronize_session=False)
-        )
+    """outgoing: case id -> (message, event kind, event detail); see deliver_case_mail."""
+    messages = {case_id: [message] for case_id, (message, _, _) in outgoing.items()}
+    events = {case_id: (kind, detail) for case_id, (_, kind, detail) in outgoing.items()}
+    return deliver_case_mail(backend, mark, messages, events, now=now, refused_kind=failed,
+                             forget=forget)  # fmt: skip
 
 
 def _zone(config) -> ZoneInfo:

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from feedback.auth.models import Team, User
 from feedback.cases.models import OPEN_STATUSES, Case
-from feedback.cases.notify import claim_cases, deliver_to_staff
+from feedback.cases.notify import claim_cases, deliver_case_mail
 from feedback.customers.models import Customer
 from feedback.dbtypes import utcnow
 from feedback.delivery.message import MailContent, OutgoingMessage
@@ -48,7 +48,7 @@ def escalate_breached(config, backend, *, now: datetime | None = None) -> int:
             for manager in recipients
         ]
     db.session.commit()  # the claim stands before any mail leaves
-    deliver_to_staff(backend, Case.escalated_at, messages, events, now=now)
+    deliver_case_mail(backend, Case.escalated_at, messages, events, now=now)
     return len(ids)
 
 

@@ -41,36 +41,41 @@ def claim_cases(mark, *conditions, now: datetime) -> list[int]:
     )
 
 
-def release_cases(ids: list[int], mark) -> None:
-    """Give claimed cases back to the next run (their once-only mark cleared)."""
-    if ids:
+def release_cases(ids: list[int], *columns) -> None:
+    """Clear these columns of these cases: a once-only mark gives a claimed case back to the
+    next run; other columns forget what a mail that never left would have used."""
+    if ids and columns:
         db.session.execute(
             update(Case)
             .where(Case.id.in_(ids))
-            .values({mark.key: None})
+            .values(dict.fromkeys((column.key for column in columns), None))
             .execution_options(synchronize_session=False)
         )
 
 
-def deliver_to_staff(backend, mark, messages: dict[int, list[OutgoingMessage]],
-                     events: dict[int, tuple[str, str]], *, now: datetime) -> int:  # fmt: skip
-    """Send the claimed cases' staff mail and write each case's history line once its mail
-    is out (or when it has nobody to mail). A case none of whose mails left, for a reason
-    that may pass (backend down, rate limit), is released for the next run rather than
-    lost; a permanent refusal (bad address) is written down instead. Commits; returns the
-    number of cases whose mail went out."""
+def deliver_case_mail(backend, mark, messages: dict[int, list[OutgoingMessage]],
+                      events: dict[int, tuple[str, str]], *, now: datetime,
+                      refused_kind: str | None = None, forget=()) -> int:  # fmt: skip
+    """Send the claimed cases' mail (staff or customer) and write each case's history line
+    once its mail is out, or at once when it has nobody to mail.
+
+    A case none of whose mails left for a reason that may pass (backend down, rate limit) is
+    released for the next run (`mark` cleared) rather than lost. A permanent refusal (bad
+    address) is written down: as a `refused_kind` event, with the `forget` columns cleared,
+    when nothing left; as a note on the case's line when some of its mails did. Commits;
+    returns the number of cases whose mail went out."""
     flat = [message for batch in messages.values() for message in batch]
     try:
         results = backend.send(flat) if flat else []
     except DeliveryError as exc:
         release_cases(list(messages), mark)
         db.session.commit()
-        log.warning("staff mail not sent; %s cases left for the next run: %s", len(messages), exc)
+        log.warning("case mail not sent; %s cases left for the next run: %s", len(messages), exc)
         return 0
     outcome: dict[int, list] = {}
     for result in results:
         outcome.setdefault(result.invitation_id, []).append(result)
-    sent, retry = 0, []
+    sent, retry, refused_cases = 0, [], []
     for case_id, (kind, detail) in events.items():
         if not messages.get(case_id):
             db.session.add(CaseEvent(case_id=case_id, kind=kind, detail=detail, at=now))
@@ -80,11 +85,17 @@ def deliver_to_staff(backend, mark, messages: dict[int, list[OutgoingMessage]],
             retry.append(case_id)
             continue
         refused = [r.detail for r in mine if not r.ok]
-        note = f" ({len(refused)} refused: {refused[0]})" if refused else ""
+        if refused_kind and not any(r.ok for r in mine):
+            to = ", ".join(m.to_email for m in messages[case_id])
+            kind, detail, note = refused_kind, f"The e-mail to {to} was refused: {refused[0]}", ""
+            refused_cases.append(case_id)
+        else:
+            note = f" ({len(refused)} refused: {refused[0]})" if refused else ""
         db.session.add(CaseEvent(case_id=case_id, kind=kind, detail=f"{detail}{note}"[:2000],
                                  at=now))  # fmt: skip
         sent += any(r.ok for r in mine)
     release_cases(retry, mark)
+    release_cases(refused_cases, *forget)
     db.session.commit()
     return sent
 
@@ -134,7 +145,7 @@ def notify_new_cases(config, backend, *, now: datetime | None = None) -> int:
             f"Announced by e-mail to {names}" if names else "Nobody to announce it to by e-mail",
         )
     db.session.commit()  # the claim stands before any mail leaves
-    deliver_to_staff(backend, Case.notified_at, messages, events, now=now)
+    deliver_case_mail(backend, Case.notified_at, messages, events, now=now)
     return len(ids)
 
 
