@@ -28,3 +28,10 @@ class ThreadSafeMemoryStorage(MemoryStorage):
                 self.timer = threading.Timer(0.01, self._MemoryStorage__expire_events)
                 self.timer.daemon = True
                 self.timer.start()
+
+
+def public_rate_limit() -> str:
+    """The limit of the customer-facing pages (survey, unsubscribe, follow-up), per address."""
+    from flask import current_app
+
+    return current_app.config["FEEDBACK_PUBLIC_RATE_LIMIT"]

@@ -116,7 +116,6 @@ def case_detail(case: Case) -> CaseDetail:
     earlier_cases = list(
         db.session.scalars(
             select(Case)
-            .options(joinedload(Case.assignee), joinedload(Case.team))
             .where(Case.customer_id == customer_id, Case.id != case.id)
             .order_by(Case.created_at.desc())
             .limit(HISTORY)

@@ -17,14 +17,11 @@ from feedback.cases.customer_mail import BadChoice, FollowupClosed
 from feedback.cases.customer_strings import STRINGS, words
 from feedback.errors import NotFound
 from feedback.extensions import db, limiter
-
-
-def _rate_limit() -> str:
-    return current_app.config["FEEDBACK_PUBLIC_RATE_LIMIT"]
+from feedback.ratelimit import public_rate_limit
 
 
 @public_bp.get("/f/<token>")
-@limiter.limit(_rate_limit)
+@limiter.limit(public_rate_limit)
 def followup(token: str):
     try:
         current = customer_mail.open_followup(token)
@@ -43,7 +40,7 @@ def followup(token: str):
 
 
 @public_bp.post("/f/<token>")
-@limiter.limit(_rate_limit)
+@limiter.limit(public_rate_limit)
 def answer(token: str):
     """The buttons' form (redirects back, PRG) or the page's own JSON post."""
     as_json = request.is_json

@@ -12,16 +12,13 @@ from flask_wtf.csrf import CSRFError
 
 from feedback.errors import NotFound
 from feedback.extensions import csrf, db, limiter
+from feedback.ratelimit import public_rate_limit
 from feedback.responses import one_tap, services
 from feedback.responses.services import BadAnswer, SurveyClosed
 from feedback.responses.strings import STRINGS
 from feedback.surveys.templates import render
 
 bp = Blueprint("public", __name__)
-
-
-def _rate_limit() -> str:
-    return current_app.config["FEEDBACK_PUBLIC_RATE_LIMIT"]
 
 
 def _words(language: str) -> dict[str, str]:
@@ -112,7 +109,7 @@ def _survey_page(survey, *, preselected=None, saved=None, error=None, status=200
 
 
 @bp.get("/s/<token>")
-@limiter.limit(_rate_limit)
+@limiter.limit(public_rate_limit)
 def survey(token: str):
     try:
         current = services.open_survey(token)
@@ -134,7 +131,7 @@ def survey(token: str):
 
 
 @bp.post("/s/<token>")
-@limiter.limit(_rate_limit)
+@limiter.limit(public_rate_limit)
 def answer(token: str):
     """The whole form (works without JavaScript); redirects back to the page (PRG)."""
     try:
@@ -156,7 +153,7 @@ def answer(token: str):
 
 
 @bp.post("/s/<token>/score")
-@limiter.limit(_rate_limit)
+@limiter.limit(public_rate_limit)
 def record_score(token: str):
     """The page's own POST of one score (the preselected one, or a changed one)."""
     data = request.get_json(silent=True) if request.is_json else request.form
@@ -184,7 +181,7 @@ def record_score(token: str):
 
 
 @bp.route("/u/<token>", methods=["GET", "POST"])
-@limiter.limit(_rate_limit)
+@limiter.limit(public_rate_limit)
 @csrf.exempt  # RFC 8058 one-click POSTs come from mail providers, with no form token
 def unsubscribe(token: str):
     try:
