@@ -44,6 +44,21 @@ def _bench_url(url: str) -> str:
     return urlunsplit(parts._replace(path=f"/{BENCH_DATABASE}"))
 
 
+def add_database_argument(parser, default: str) -> None:
+    parser.add_argument(
+        "--database-url", default=os.environ.get("DATABASE_URL", default),
+        help="a PostgreSQL URL (its server is used, database `bench`), or `sqlite`",
+    )  # fmt: skip
+
+
+def use_database(url: str) -> None:
+    """Point bench_app at `url`: `sqlite` means a file in the bench's temporary folder."""
+    if url.startswith("sqlite"):
+        os.environ.pop("DATABASE_URL", None)
+    else:
+        os.environ["DATABASE_URL"] = url
+
+
 def bench_app(schema: str, *, fresh: bool, workdir: Path):
     """An app on a scratch SQLite file or PostgreSQL schema, with the tables created."""
     url = os.environ.get("DATABASE_URL")

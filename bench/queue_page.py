@@ -30,7 +30,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
-from demo_seed import bench_app, describe, drop_bench_app  # noqa: E402
+from demo_seed import (  # noqa: E402
+    add_database_argument,
+    bench_app,
+    describe,
+    drop_bench_app,
+    use_database,
+)
 from route_responses import _seed as seed_responses  # noqa: E402
 from sqlalchemy import func, select, text  # noqa: E402
 
@@ -60,20 +66,14 @@ SCENARIOS = (
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--database-url", default=os.environ.get("DATABASE_URL", DEFAULT_URL),
-        help="a PostgreSQL URL (its server is used, database `bench`), or `sqlite`",
-    )  # fmt: skip
+    add_database_argument(parser, DEFAULT_URL)
     parser.add_argument("--customers", type=int, default=20_000)
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=60, help="per scenario")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--profile", action="store_true", help="cProfile the manager's All tab")
     args = parser.parse_args()
-    if args.database_url.startswith("sqlite"):
-        os.environ.pop("DATABASE_URL", None)
-    else:
-        os.environ["DATABASE_URL"] = args.database_url
+    use_database(args.database_url)
 
     with tempfile.TemporaryDirectory(prefix="bench-queue-") as workdir:
         app = bench_app(SCHEMA, fresh=True, workdir=Path(workdir))

@@ -31,7 +31,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
-from demo_seed import bench_app, describe, drop_bench_app  # noqa: E402
+from demo_seed import (  # noqa: E402
+    add_database_argument,
+    bench_app,
+    describe,
+    drop_bench_app,
+    use_database,
+)
 from sqlalchemy import func, select, text  # noqa: E402
 
 from feedback.auth.models import Team, User  # noqa: E402
@@ -58,20 +64,14 @@ OWNERS = {"Key accounts": 24, "Internal sales": 16}
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--database-url", default=os.environ.get("DATABASE_URL", DEFAULT_URL),
-        help="a PostgreSQL URL (its server is used, database `bench`), or `sqlite`",
-    )  # fmt: skip
+    add_database_argument(parser, DEFAULT_URL)
     parser.add_argument("--customers", type=int, default=20_000)
     parser.add_argument("--responses", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--profile", action="store_true", help="cProfile one run, print the top")
     parser.add_argument("--seed", type=int, default=42)
     args = parser.parse_args()
-    if args.database_url.startswith("sqlite"):
-        os.environ.pop("DATABASE_URL", None)  # bench_app: SQLite in the work folder
-    else:
-        os.environ["DATABASE_URL"] = args.database_url
+    use_database(args.database_url)
 
     with tempfile.TemporaryDirectory(prefix="bench-routing-") as workdir:
         app = bench_app(SCHEMA, fresh=True, workdir=Path(workdir))
