@@ -66,7 +66,7 @@ class RuleSet:
     # Optional business hours: None runs deadlines on the clock. Teams (lower-case name) may
     # have their own; the others use the default.
     business_hours: BusinessCalendar | None = None
-    team_hours: dict[str, BusinessCalendar] = field(default_factory=dict)
+    team_hours: dict[str, BusinessCalendar] = field(default_factory=dict, hash=False)
 
     def deadline(self, rule: Rule, start: datetime, team: str | None = None) -> datetime:
         """When a case made by `rule` at `start` is due, in the holding team's working time."""
