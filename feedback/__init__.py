@@ -46,6 +46,10 @@ def create_app(config: Any = None):
 
     init_web(app)
 
+    from feedback.responses.lane import install_answer_lane
+
+    install_answer_lane(app)
+
     from feedback.cli import register_commands
 
     register_commands(app)

@@ -16,36 +16,10 @@ from feedback.dbtypes import utcnow
 from feedback.extensions import db
 from feedback.responses.models import Answer, Response
 from feedback.responses.services import save_answers
-from feedback.surveys import dispatch
 from feedback.surveys.models import Invitation, Wave
-from feedback.surveys.services import create_survey, create_wave
 from feedback.surveys.templates import load_templates
 
 _META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
-
-
-@pytest.fixture
-def invite(create_customer):
-    """Start a wave of `template` to one contact; return the invitation's token."""
-    templates = load_templates()
-
-    def factory(template="nps", language="da", name="Søren Østergaard"):
-        customer = create_customer(language=language, name="Østergaard Byg ApS")
-        contact = Contact(customer_id=customer.id, email=f"{customer.external_id}@kunde.test",
-                          name=name, language=language)  # fmt: skip
-        db.session.add(contact)
-        db.session.commit()
-        survey = create_survey(
-            f"S {customer.external_id}", template, templates=templates, actor=None
-        )
-        wave = create_wave(survey, audience={"customer_external_ids": [customer.external_id]},
-                           actor=None)  # fmt: skip
-        db.session.commit()
-        dispatch.start_wave(wave, templates=templates, now=utcnow(), quiet_days=90)
-        db.session.commit()
-        return db.session.scalar(select(Invitation.token).where(Invitation.wave_id == wave.id))
-
-    return factory
 
 
 def _responses() -> int:

@@ -4,9 +4,10 @@ It is the hot path under load (a wave of thousands answering within minutes), so
 PostgreSQL it is one statement: data-modifying CTEs find the invitation of an open wave and
 its template's main question (from the stored version, checking the score against its
 scale), upsert the response and the answer, and mark the invitation answered with its
-history event. Anything else (SQLite, a main question that feeds the CSI, a score off the
-scale, an unknown link, a closed wave) takes the general path in services, which saves it
-or says precisely what is wrong.
+history event. The answer lane (lane.py) runs the same statement in front of Flask.
+Anything else (SQLite, a main question that feeds the CSI, a score off the scale, an
+unknown link, a closed wave) takes the general path in services, which saves it or says
+precisely what is wrong.
 """
 
 from __future__ import annotations
@@ -21,8 +22,7 @@ from feedback.extensions import db
 from feedback.responses import services
 from feedback.responses.services import SavedAnswer
 
-_FAST_SAVE = text(
-    """
+FAST_SAVE_SQL = """
     WITH target AS (
         SELECT i.id AS invitation_id, i.customer_id, i.language, w.id AS wave_id,
                w.template_version_id, q.key
@@ -39,6 +39,7 @@ _FAST_SAVE = text(
         WHERE i.token = :token AND w.status <> 'closed' AND w.closes_at > :now
           AND NOT q.csi
           AND :score BETWEEN CASE WHEN q.kind = 'nps' THEN 0 ELSE 1 END AND 10
+          AND (:question = '' OR q.key = :question)
     ), response AS (
         INSERT INTO responses (invitation_id, wave_id, customer_id, template_version_id, score,
                                comment, language, answered_at, updated_at)
@@ -61,8 +62,8 @@ _FAST_SAVE = text(
         SELECT id, 'answered', :now, '' FROM answered
     )
     SELECT id FROM response
-    """
-)
+"""
+_FAST_SAVE = text(FAST_SAVE_SQL)
 
 
 def save_primary_score(token: str, raw_score: str, *, now: datetime | None = None) -> SavedAnswer:
@@ -72,9 +73,10 @@ def save_primary_score(token: str, raw_score: str, *, now: datetime | None = Non
     if db.engine.dialect.name == "postgresql" and re.fullmatch(r"\d{1,2}", score_text):
         # One statement is one transaction: autocommit spares the BEGIN and COMMIT trips.
         with db.engine.connect() as connection:
+            params = {"token": token, "now": now, "score": int(score_text), "question": ""}
             response_id = (
                 connection.execution_options(isolation_level="AUTOCOMMIT")
-                .execute(_FAST_SAVE, {"token": token, "now": now, "score": int(score_text)})
+                .execute(_FAST_SAVE, params)
                 .scalar_one_or_none()
             )
         if response_id is not None:

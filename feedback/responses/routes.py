@@ -14,6 +14,7 @@ from feedback.errors import NotFound
 from feedback.extensions import csrf, db, limiter
 from feedback.ratelimit import public_rate_limit
 from feedback.responses import one_tap, services
+from feedback.responses.lane import SCORE_LIMIT_SCOPE
 from feedback.responses.services import BadAnswer, SurveyClosed
 from feedback.responses.strings import STRINGS
 from feedback.surveys.templates import render
@@ -153,7 +154,7 @@ def answer(token: str):
 
 
 @bp.post("/s/<token>/score")
-@limiter.limit(public_rate_limit)
+@limiter.shared_limit(public_rate_limit, scope=SCORE_LIMIT_SCOPE)  # one bucket with the lane
 def record_score(token: str):
     """The page's own POST of one score (the preselected one, or a changed one)."""
     data = request.get_json(silent=True) if request.is_json else request.form
