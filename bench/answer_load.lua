@@ -20,7 +20,7 @@ function init(args)
         ["Content-Type"] = "application/json",
         ["X-CSRFToken"] = csrf,
         ["Cookie"] = cookie,
-      }, '{"score": "9"}'))
+      }, '{"question": "recommend", "score": "9"}'))
     end
     n = n + 1
   end

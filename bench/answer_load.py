@@ -5,9 +5,15 @@
         .venv/bin/python bench/answer_load.py                  # PostgreSQL (database `bench`)
 
 Each answer is what a customer's browser does after one tap in the e-mail: POST
-/s/<token>/score with the page's CSRF token and cookie (fetched beforehand, not timed). Every
-answer is a new response for a different invitation. Printed next to a hello-world Flask
-endpoint served by the same gunicorn settings in the same run.
+/s/<token>/score with the page's CSRF token and session cookie, and the page's JSON body.
+Every answer is a new response for a different invitation. Printed next to a hello-world
+Flask endpoint served by the same gunicorn settings in the same run. On PostgreSQL the
+answers take the answer lane (feedback/responses/lane.py); `--lane off` measures the same
+answers through Flask alone.
+
+The browsers' state (session cookie and page token) is made here with the app's own signing
+(what Flask and Flask-WTF put in the page), not by fetching 20,000 pages first: a sample of
+real pages is fetched, timed (printed as pages/s), and its states answered first.
 
 The load comes from this machine, so client and server share its cores. With `wrk` installed
 (`apt-get install wrk`; bench/answer_load.lua holds its script) it is the client: 2 threads,
@@ -47,6 +53,7 @@ from feedback.surveys.models import Invitation  # noqa: E402
 SCHEMA = "bench_answers"
 CLIENT_PROCESSES, THREADS_PER_PROCESS = 4, 8
 GUNICORN = ["--workers", "4", "--worker-class", "sync"]
+PAGE_SAMPLE = 640  # real survey pages fetched (and answered first); the rest are made here
 ANSWER_SECONDS = 10  # wrk answers for this long; --answers must outlast it
 _META = re.compile(rb'name="csrf-token" content="([^"]+)"')
 
@@ -72,8 +79,8 @@ def _serve(app_path: str, env: dict, log: Path) -> tuple[subprocess.Popen, int]:
     raise SystemExit(f"gunicorn did not start: {log.read_text()[-2000:]}")
 
 
-def _prepare(port: int, tokens: list[str]) -> list[tuple[str, str, str]]:
-    """(token, cookie, csrf) per invitation: what the page gives a browser (32 at a time)."""
+def _fetch_pages(port: int, tokens: list[str]) -> list[tuple[str, str, str]]:
+    """(token, cookie, csrf) per invitation, from the real page (32 browsers at a time)."""
     prepared: list = []
     failures: list = []
 
@@ -99,6 +106,22 @@ def _prepare(port: int, tokens: list[str]) -> list[tuple[str, str, str]]:
     return prepared
 
 
+def _browser_states(app, tokens: list[str]) -> list[tuple[str, str, str]]:
+    """(token, cookie, csrf) per invitation as the page makes them: a session holding
+    Flask-WTF's secret, and the page's token signed from it."""
+    from flask import session
+    from flask_wtf.csrf import generate_csrf
+
+    signer = app.session_interface.get_signing_serializer(app)
+    cookie = app.config["SESSION_COOKIE_NAME"]
+    states = []
+    for token in tokens:
+        with app.test_request_context(f"/s/{token}"):
+            csrf = generate_csrf()
+            states.append((token, f"{cookie}={signer.dumps(dict(session))}", csrf))
+    return states
+
+
 def _client(port, jobs, results, hello: bool) -> None:
     def run(my_jobs):
         connection = http.client.HTTPConnection("127.0.0.1", port)
@@ -107,7 +130,7 @@ def _client(port, jobs, results, hello: bool) -> None:
             if hello:
                 connection.request("GET", "/hello")
             else:
-                body = json.dumps({"score": "9"})
+                body = json.dumps({"question": "recommend", "score": "9"})
                 connection.request("POST", f"/s/{quote(token)}/score", body=body, headers={
                     "Content-Type": "application/json", "X-CSRFToken": csrf, "Cookie": cookie,
                 })  # fmt: skip
@@ -190,6 +213,8 @@ def main() -> None:
     parser.add_argument("--answers", type=int, default=20_000)
     parser.add_argument("--client", choices=("wrk", "python"),
                         default="wrk" if shutil.which("wrk") else "python")  # fmt: skip
+    parser.add_argument("--lane", choices=("on", "off"), default="on",
+                        help="off: answers go through Flask alone (PostgreSQL)")  # fmt: skip
     args = parser.parse_args()
     n = args.answers
     with tempfile.TemporaryDirectory() as workdir:
@@ -201,17 +226,19 @@ def main() -> None:
             tokens = list(db.session.scalars(select(Invitation.token)))
         if backend == "postgresql":
             url += ("&" if "?" in url else "?") + f"options=-csearch_path%3D{SCHEMA}"
-        env = {"DATABASE_URL": url, "FEEDBACK_SECRET_KEY": "bench", "FEEDBACK_SCHEDULER": "off",
-               "FEEDBACK_PUBLIC_RATE_LIMIT": "100000000 per minute",
+        env = {"DATABASE_URL": url, "FEEDBACK_SECRET_KEY": app.config["SECRET_KEY"],
+               "FEEDBACK_SCHEDULER": "off", "FEEDBACK_PUBLIC_RATE_LIMIT": "100000000 per minute",
+               "FEEDBACK_ANSWER_LANE": "1" if args.lane == "on" else "0",
                "FEEDBACK_INSTANCE_DIR": workdir}  # fmt: skip
         server_log = Path(workdir) / "server.log"
         server, port = _serve("feedback.wsgi:app", env, server_log)
         hello, hello_port = _serve("bench.hello_app:app", env, Path(workdir) / "hello.log")
         try:
             started = time.perf_counter()
-            jobs = _prepare(port, tokens)
-            n = len(jobs)
+            jobs = _fetch_pages(port, tokens[:PAGE_SAMPLE])
             page_rate = len(jobs) / (time.perf_counter() - started)
+            jobs += _browser_states(app, tokens[PAGE_SAMPLE:])
+            n = len(jobs)
             if args.client == "wrk":
                 answers = _wrk(port, jobs, workdir, hello=False)
                 hellos = _wrk(hello_port, jobs, workdir, hello=True)
@@ -226,15 +253,17 @@ def main() -> None:
         with app.app_context():
             stored = db.session.scalar(select(func.count()).select_from(Response))
         errors = [line for line in server_log.read_text().splitlines() if "Error" in line]
+    lane = f", answer lane {args.lane}" if backend == "postgresql" else ""
     print(f"{backend}: {n:,} answers, 32 concurrent clients ({args.client}), "
-          f"gunicorn {' '.join(GUNICORN)}")  # fmt: skip
+          f"gunicorn {' '.join(GUNICORN)}{lane}")  # fmt: skip
     if args.client == "wrk":
         print(_wrk_line("answers", *answers))
         print(_wrk_line("hello world", *hellos))
     else:
         print(_line("answers", n, elapsed, latencies, statuses))
         print(_line("hello world", n, hello_elapsed, hello_latencies, hello_statuses))
-    print(f"  (survey pages fetched beforehand, 32 at a time: {page_rate:,.0f} pages/s)")
+    print(f"  (survey pages, {PAGE_SAMPLE} fetched beforehand 32 at a time: "
+          f"{page_rate:,.0f} pages/s)")  # fmt: skip
     sent = answers[2]["requests"] if args.client == "wrk" else n
     print(f"  responses stored: {stored:,} for {sent:,} answers completed by the client")
     for line in errors[-5:]:

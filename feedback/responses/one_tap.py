@@ -66,14 +66,17 @@ FAST_SAVE_SQL = """
 _FAST_SAVE = text(FAST_SAVE_SQL)
 
 
-def save_primary_score(token: str, raw_score: str, *, now: datetime | None = None) -> SavedAnswer:
-    """Save the score for the survey's main question; NotFound, SurveyClosed or BadAnswer."""
+def save_score(
+    token: str, question: str, raw_score: str, *, now: datetime | None = None
+) -> SavedAnswer:
+    """Save one score: `question` is a question's key, or "" for the survey's main question
+    (the page names it by key). NotFound, SurveyClosed or BadAnswer."""
     now = now or utcnow()
     score_text = (raw_score or "").strip()
     if db.engine.dialect.name == "postgresql" and re.fullmatch(r"\d{1,2}", score_text):
         # One statement is one transaction: autocommit spares the BEGIN and COMMIT trips.
         with db.engine.connect() as connection:
-            params = {"token": token, "now": now, "score": int(score_text), "question": ""}
+            params = {"token": token, "now": now, "score": int(score_text), "question": question}
             response_id = (
                 connection.execution_options(isolation_level="AUTOCOMMIT")
                 .execute(_FAST_SAVE, params)
@@ -81,6 +84,6 @@ def save_primary_score(token: str, raw_score: str, *, now: datetime | None = Non
             )
         if response_id is not None:
             return SavedAnswer(response_id=response_id, score=int(score_text))
-    # Unknown link, closed wave, a score off the scale, a CSI question, or SQLite: the
-    # general path saves it or says precisely what is wrong.
-    return services.save_answers(token, scores={services.PRIMARY: raw_score}, now=now)
+    # Another question, unknown link, closed wave, a score off the scale, a CSI question, or
+    # SQLite: the general path saves it or says precisely what is wrong.
+    return services.save_answers(token, scores={question or services.PRIMARY: raw_score}, now=now)

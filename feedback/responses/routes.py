@@ -164,11 +164,7 @@ def record_score(token: str):
         key = data.get("question") or services.PRIMARY
         if not isinstance(key, str):
             raise BadAnswer("question must be text")
-        score = str(data.get("score", ""))
-        if key == services.PRIMARY:
-            saved = one_tap.save_primary_score(token, score)
-        else:
-            saved = services.save_answers(token, scores={key: score})
+        saved = one_tap.save_score(token, key, str(data.get("score", "")))
     except NotFound:
         return jsonify(error="no survey behind this link"), 404
     except SurveyClosed:
