@@ -80,7 +80,7 @@ class AnswerLane:
         if environ.get("REQUEST_METHOD") != "POST":
             return self.wsgi_app(environ, start_response)
         match = _PATH.fullmatch(environ.get("PATH_INFO", ""))
-        if match is None or not self._csrf_enabled():
+        if match is None or not self._csrf_enabled() or not _is_json(environ):
             return self.wsgi_app(environ, start_response)
         body = self._read_small_body(environ)
         if body is None:
@@ -114,9 +114,6 @@ class AnswerLane:
 
     def _take(self, environ, token: str, body: bytes) -> int | None:
         """The saved score, or None when Flask must handle the request."""
-        content_type = environ.get("CONTENT_TYPE", "").split(";", 1)[0].strip().lower()
-        if content_type != "application/json":
-            return None
         request = _parse_answer(body)
         if request is None or not self._forgery_checked(environ):
             return None
@@ -190,6 +187,11 @@ def _lane_engine(config):
         isolation_level="AUTOCOMMIT",
         pool_reset_on_return=None,
     )
+
+
+def _is_json(environ) -> bool:
+    content_type = environ.get("CONTENT_TYPE", "").split(";", 1)[0].strip().lower()
+    return content_type == "application/json"
 
 
 def _parse_answer(body: bytes) -> tuple[str, int] | None:
