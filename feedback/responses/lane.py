@@ -13,7 +13,8 @@ on PostgreSQL, takes only the requests it can show Flask would accept and save t
 
 Everything else, and any error, goes on to Flask untouched (the body is handed back), and
 Flask saves it or answers with the precise error. The upsert is idempotent, so a request
-the lane tried and then passed on is still saved exactly once.
+the lane tried and then passed on is still saved exactly once. What the lane answers skips
+Flask's request hooks: a hook meant for every public request must be added here too.
 """
 
 from __future__ import annotations
