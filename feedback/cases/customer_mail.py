@@ -3,8 +3,8 @@
 Acknowledgement: for rules with `acknowledge: true`, the contact who answered hears "we have
 read your answer, and <owner or team> will get back to you by <deadline>", nothing more.
 Follow-up: after staff resolve a case and ask for it (`request_followup`), the contact gets
-Yes / No links to /f/<token>; the public page (cases.public) records the answer, and a "no"
-reopens the case.
+Yes / No links to /f/<token>; the public page (cases.public, with cases.followup) records the
+answer, and a "no" reopens the case.
 
 Both jobs claim each case once, like notify and escalation (acknowledged_at or
 followup_sent_at IS NULL -> now in one guarded UPDATE), and commit the claim before a mail
@@ -18,24 +18,24 @@ delivery events never touch an invitation.
 
 from __future__ import annotations
 
-import re
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from feedback.auth.models import Team, User
 from feedback.cases.customer_strings import long_date, words
+from feedback.cases.followup import ANSWER_WINDOW
 from feedback.cases.models import OPEN_STATUSES, Case, CaseEvent
 from feedback.cases.notify import claim_cases, deliver_case_mail, release_cases
 from feedback.customers.models import Contact
 from feedback.dbtypes import utcnow
 from feedback.delivery.message import MailContent, OutgoingMessage
 from feedback.delivery.render import mail_environment
-from feedback.errors import DomainError, NotFound
+from feedback.errors import DomainError
 from feedback.extensions import db
 from feedback.responses.models import Response
 from feedback.surveys.models import Invitation
@@ -43,23 +43,8 @@ from feedback.surveys.models import Invitation
 # Only fresh cases are acknowledged: switching `acknowledge` on for a rule must not mail
 # customers about answers they gave weeks ago.
 ACK_WITHIN = timedelta(days=2)
-ANSWER_WINDOW = timedelta(days=30)  # the follow-up's links work this long after sending
-CHOICES = {"yes": True, "no": False}
-_TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 # A follow-up that could not go out is "not sent" again, its unused link forgotten.
 _UNSENT_FOLLOWUP = (Case.followup_sent_at, Case.followup_token)
-
-
-class BadChoice(DomainError):
-    """The answer to "is the problem solved?" is neither yes nor no (400)."""
-
-
-class FollowupClosed(DomainError):
-    """The follow-up's answering window has passed (410)."""
-
-    def __init__(self, followup: Followup) -> None:
-        super().__init__("answers to this question are no longer accepted")
-        self.followup = followup
 
 
 # the acknowledgement -----------------------------------------------------------------------
@@ -184,98 +169,6 @@ def _followup_message(config, target: _Target) -> OutgoingMessage:
         "one_tap": text["one_tap"],
     }
     return _message(target.case, contact, "followup", context)
-
-
-@dataclass(frozen=True)
-class Followup:
-    """What the public page needs to know about one follow-up question."""
-
-    case_id: int
-    token: str
-    language: str
-    solved: bool | None  # the answer given so far
-    open_until: datetime
-
-
-@dataclass(frozen=True)
-class Answered:
-    solved: bool
-    changed: bool  # False: the same answer again (a reload), nothing recorded
-    reopened: bool
-
-
-def parse_choice(raw) -> bool:
-    if not isinstance(raw, str) or raw.strip().lower() not in CHOICES:
-        raise BadChoice("the answer must be yes or no")
-    return CHOICES[raw.strip().lower()]
-
-
-def open_followup(token: str, *, now: datetime | None = None) -> Followup:
-    """The follow-up behind a link: NotFound for an unknown (or never sent) one,
-    FollowupClosed once the answering window has passed."""
-    now = now or utcnow()
-    if not _TOKEN.match(token or ""):
-        raise NotFound("no question behind this link")
-    row = db.session.execute(
-        select(Case.id, Case.followup_solved, Case.followup_sent_at, Contact.language)
-        .outerjoin(Response, Response.id == Case.response_id)
-        .outerjoin(Invitation, Invitation.id == Response.invitation_id)
-        .outerjoin(Contact, Contact.id == Invitation.contact_id)
-        .where(Case.followup_token == token)
-    ).one_or_none()
-    if row is None or row.followup_sent_at is None:  # a token nobody was sent is not a link
-        raise NotFound("no question behind this link")
-    followup = Followup(
-        row.id, token, row.language or "en", row.followup_solved,
-        row.followup_sent_at + ANSWER_WINDOW,
-    )  # fmt: skip
-    if now >= followup.open_until:
-        raise FollowupClosed(followup)
-    return followup
-
-
-def answer_followup(token: str, choice, *, now: datetime | None = None) -> Answered:
-    """Record (or change) the customer's yes / no. A "no" reopens a resolved case with a
-    fresh deadline as long as the rule first gave, so its owner has time to act. Flushes."""
-    now = now or utcnow()
-    followup = open_followup(token, now=now)
-    solved = parse_choice(choice)
-    # Guarded: a repeated or simultaneous identical answer changes and records nothing.
-    changed = db.session.execute(
-        update(Case)
-        .where(
-            Case.id == followup.case_id,
-            or_(Case.followup_solved.is_(None), Case.followup_solved != solved),
-        )
-        .values(followup_solved=solved, followup_answered_at=now, updated_at=now)
-        .returning(Case.id)
-        .execution_options(synchronize_session=False)
-    ).scalar_one_or_none()
-    if changed is None:
-        return Answered(solved, changed=False, reopened=False)
-    reopened = False
-    detail = "Customer says the problem is solved"
-    if not solved:
-        case = db.session.get(Case, followup.case_id)
-        due = max(case.due_at, now + max(case.due_at - case.created_at, timedelta(hours=1)))
-        reopened = (
-            db.session.execute(
-                update(Case)
-                .where(Case.id == case.id, Case.status == "resolved")
-                .values(status="in_progress", closed_at=None, due_at=due)
-                .execution_options(synchronize_session=False)
-            ).rowcount
-            == 1
-        )
-        detail = "Customer says the problem is not solved" + (
-            f"; reopened (resolved → in_progress), new deadline {due:%Y-%m-%d %H:%M} UTC"
-            if reopened
-            else ""
-        )
-    _event(followup.case_id, "followup", detail, now)
-    db.session.flush()
-    db.session.expire_all()  # the guarded UPDATEs bypassed the identity map
-    return Answered(solved, changed=True, reopened=reopened)
 
 
 # shared -------------------------------------------------------------------------------------

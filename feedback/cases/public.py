@@ -13,8 +13,14 @@ from flask import current_app, jsonify, redirect, render_template, request, url_
 from flask_wtf.csrf import CSRFError
 
 from feedback.cases import customer_mail, public_bp
-from feedback.cases.customer_mail import BadChoice, FollowupClosed
 from feedback.cases.customer_strings import STRINGS, words
+from feedback.cases.followup import (
+    BadChoice,
+    FollowupClosed,
+    answer_followup,
+    open_followup,
+    parse_choice,
+)
 from feedback.errors import NotFound
 from feedback.extensions import db, limiter
 from feedback.ratelimit import public_rate_limit
@@ -24,7 +30,7 @@ from feedback.ratelimit import public_rate_limit
 @limiter.limit(public_rate_limit)
 def followup(token: str):
     try:
-        current = customer_mail.open_followup(token)
+        current = open_followup(token)
     except NotFound:
         return _not_found()
     except FollowupClosed as exc:
@@ -33,7 +39,7 @@ def followup(token: str):
     preselected = None
     if raw is not None:
         try:
-            preselected = customer_mail.parse_choice(raw)
+            preselected = parse_choice(raw)
         except BadChoice:
             return _page(current, error=words(current.language)["bad_value"], status=400)
     return _page(current, preselected=preselected, saved=request.args.get("saved") == "1")
@@ -47,7 +53,7 @@ def answer(token: str):
     data = request.get_json(silent=True) if as_json else request.form
     choice = data.get("solved") if isinstance(data, dict) or not as_json else None
     try:
-        answered = customer_mail.answer_followup(token, choice)
+        answered = answer_followup(token, choice)
     except NotFound:
         db.session.rollback()
         return (jsonify(error="no question behind this link"), 404) if as_json else _not_found()
@@ -60,7 +66,7 @@ def answer(token: str):
         db.session.rollback()
         if as_json:
             return jsonify(error="solved must be yes or no"), 400
-        current = customer_mail.open_followup(token)
+        current = open_followup(token)
         return _page(current, error=words(current.language)["bad_value"], status=400)
     db.session.commit()
     if as_json:
@@ -118,7 +124,7 @@ def _csrf_failed(exc):
     if request.is_json:
         return jsonify(error="the page has expired or the request was garbled; reload it"), 400
     try:
-        language = customer_mail.open_followup(request.view_args.get("token", "")).language
+        language = open_followup(request.view_args.get("token", "")).language
     except FollowupClosed as closed:
         language = closed.followup.language
     except NotFound:
