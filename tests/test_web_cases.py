@@ -285,3 +285,30 @@ def test_figures_are_kept_a_minute_per_tab(staff, answer):
     assert cached_loop_figures(owner, "mine", now=now, seconds=0).open == first.open + 1
     assert cached_loop_figures(owner, "team", now=now, seconds=60).open == 2  # its own entry
     _figures_cache.clear()
+
+
+def test_statistics_refresh_leaves_other_schemas_alone(is_postgres):
+    """A bare ANALYZE on PostgreSQL takes every schema of the database: it waited on (and
+    deadlocked with) another session's schema changes there. Another schema's table is held
+    locked here while the job runs with a short lock timeout."""
+    import uuid
+
+    from sqlalchemy import text
+
+    from feedback.maintenance import refresh_statistics
+
+    if not is_postgres:
+        pytest.skip("SQLite's ANALYZE covers only its own file")
+    schema = f"other_app_{uuid.uuid4().hex[:8]}"
+    with db.engine.connect() as other:
+        other.execute(text(f"CREATE SCHEMA {schema}"))
+        other.execute(text(f"CREATE TABLE {schema}.things (id int)"))
+        other.commit()
+        try:
+            other.execute(text(f"LOCK TABLE {schema}.things IN ACCESS EXCLUSIVE MODE"))
+            db.session.execute(text("SET LOCAL lock_timeout = '2s'"))
+            assert refresh_statistics() == "planner statistics refreshed"
+        finally:
+            other.rollback()
+            other.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+            other.commit()
