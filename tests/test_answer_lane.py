@@ -18,7 +18,7 @@ from feedback.dbtypes import utcnow
 from feedback.extensions import db
 from feedback.responses.lane import AnswerLane
 from feedback.responses.models import Answer, Response
-from feedback.surveys.models import Invitation, InvitationEvent
+from feedback.surveys.models import Invitation, InvitationEvent, Wave
 
 _META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 
@@ -91,6 +91,21 @@ def test_a_one_tap_answer_is_saved_by_the_lane_alone(client, invite, flask_calls
     changed = client.post(f"/s/{token}/score", json={"score": 4}, headers={"X-CSRFToken": csrf})
     assert changed.get_json() == {"saved": True, "score": 4} and flask_calls == []
     assert _rows(token) == ("answered", 4, [("recommend", 4)], 1)
+    assert _copies_match(token)
+
+
+def _copies_match(token: str) -> bool:
+    """The response's wave and template version are its invitation's (they have no foreign
+    keys of their own, see Response)."""
+    same_wave = Response.wave_id == Wave.id
+    same_version = Response.template_version_id == Wave.template_version_id
+    row = db.session.execute(
+        select(same_wave, same_version)
+        .join(Invitation, Invitation.id == Response.invitation_id)
+        .join(Wave, Wave.id == Invitation.wave_id)
+        .where(Invitation.token == token)
+    ).one()
+    return all(row)
 
 
 # (label, body or None for a form post, headers beyond the page's token, how to tamper)
@@ -170,6 +185,7 @@ def test_a_declined_request_reaches_flask_with_its_body(client, invite, flask_ca
     assert saved.status_code == 200, saved.get_json()
     assert flask_calls == [f"/s/{token}/score"]
     assert (key, 8) in _rows(token)[2]
+    assert _copies_match(token)
 
 
 def test_the_lane_and_flask_share_one_rate_limit_bucket(make_app, invite, flask_calls):

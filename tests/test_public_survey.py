@@ -65,6 +65,9 @@ def test_the_pages_own_post_records_the_score_and_a_change_updates_it(client, in
     assert (response.score, response.language) == (6, "da")
     invitation = db.session.scalar(select(Invitation))
     assert invitation.state == "answered" and invitation.answered_at is not None
+    # Copies without foreign keys of their own (see Response): they must be the invitation's.
+    assert (response.wave_id, response.template_version_id) == (
+        invitation.wave_id, invitation.wave.template_version_id)  # fmt: skip
     page = client.get(f"/s/{token}?score=6").get_data(as_text=True)
     assert "data-record" not in page  # already stored: the page does not post it again
 
