@@ -44,7 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from demo_seed import bench_app, open_wave  # noqa: E402
-from sqlalchemy import func, select, text  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 
 from feedback.extensions import db  # noqa: E402
 from feedback.responses.models import Response  # noqa: E402
@@ -77,17 +77,6 @@ def _serve(app_path: str, env: dict, log: Path) -> tuple[subprocess.Popen, int]:
         except OSError:
             time.sleep(0.1)
     raise SystemExit(f"gunicorn did not start: {log.read_text()[-2000:]}")
-
-
-def _settle(backend: str) -> None:
-    """Start from a settled PostgreSQL, as a live one is when a wave's answers arrive: the
-    wave's freshly written tables vacuumed and analysed (autovacuum would otherwise start on
-    them within the measured seconds)."""
-    if backend != "postgresql":
-        return
-    tables = ", ".join(table.name for table in db.metadata.sorted_tables)
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text(f"VACUUM (ANALYZE) {tables}"))
 
 
 def _fetch_pages(port: int, tokens: list[str]) -> list[tuple[str, str, str]]:
@@ -235,7 +224,6 @@ def main() -> None:
             backend = db.engine.dialect.name
             open_wave(n, name="Load")
             tokens = list(db.session.scalars(select(Invitation.token)))
-            _settle(backend)
         if backend == "postgresql":
             url += ("&" if "?" in url else "?") + f"options=-csearch_path%3D{SCHEMA}"
         env = {"DATABASE_URL": url, "FEEDBACK_SECRET_KEY": app.config["SECRET_KEY"],
