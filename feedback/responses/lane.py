@@ -33,14 +33,13 @@ from limits import parse as parse_limit
 from sqlalchemy import create_engine
 from werkzeug.http import parse_cookie
 
-from feedback.responses.one_tap import FAST_SAVE_SQL
+from feedback.responses.one_tap import FAST_SAVE_SQL, plain_score
 
 log = logging.getLogger(__name__)
 
 LANE_APPLICATION_NAME = "feedback-answer-lane"  # how its connections show in pg_stat_activity
 SCORE_LIMIT_SCOPE = "survey-score"  # the rate-limit bucket shared with the Flask route
 _PATH = re.compile(r"/s/([A-Za-z0-9_-]{16,128})/score")
-_SCORE = re.compile(r"\d{1,2}")
 _MAX_BODY = 512
 _STATEMENT = re.sub(r":(token|now|score|question)\b", r"%(\1)s", FAST_SAVE_SQL)
 
@@ -66,6 +65,9 @@ class AnswerLane:
         self._csrf = URLSafeTimedSerializer(
             config.get("WTF_CSRF_SECRET_KEY") or app.secret_key, salt="wtf-csrf-token"
         )
+        self._csrf_on = config.get("WTF_CSRF_ENABLED", True) and config.get(
+            "WTF_CSRF_CHECK_DEFAULT", True
+        )
         self._csrf_field = config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
         self._csrf_max_age = config.get("WTF_CSRF_TIME_LIMIT", 3600)
         self._csrf_headers = [
@@ -81,7 +83,7 @@ class AnswerLane:
         if environ.get("REQUEST_METHOD") != "POST":
             return self.wsgi_app(environ, start_response)
         match = _PATH.fullmatch(environ.get("PATH_INFO", ""))
-        if match is None or not self._csrf_enabled() or not _is_json(environ):
+        if match is None or not self._csrf_on or not _is_json(environ):
             return self.wsgi_app(environ, start_response)
         body = self._read_small_body(environ)
         if body is None:
@@ -100,10 +102,6 @@ class AnswerLane:
             [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))],
         )
         return [payload]
-
-    def _csrf_enabled(self) -> bool:
-        config = self._config
-        return config.get("WTF_CSRF_ENABLED", True) and config.get("WTF_CSRF_CHECK_DEFAULT", True)
 
     @staticmethod
     def _read_small_body(environ) -> bytes | None:
@@ -204,14 +202,10 @@ def _parse_answer(body: bytes) -> tuple[str, int] | None:
     if not isinstance(data, dict):
         return None
     question = data.get("question") or ""
-    score = data.get("score")
-    if not isinstance(question, str) or isinstance(score, bool):
+    score = plain_score(data.get("score"))
+    if not isinstance(question, str) or score is None:
         return None
-    if isinstance(score, int):
-        score = str(score)
-    if not isinstance(score, str) or not _SCORE.fullmatch(score.strip()):
-        return None
-    return question, int(score.strip())
+    return question, score
 
 
 def _same_origin_referrer(environ) -> bool:

@@ -64,6 +64,17 @@ FAST_SAVE_SQL = """
     SELECT id FROM response
 """
 _FAST_SAVE = text(FAST_SAVE_SQL)
+_PLAIN_SCORE = re.compile(r"\d{1,2}")
+
+
+def plain_score(raw) -> int | None:
+    """The score the statement can take ("9", " 10 ", 7); None sends it down the general
+    path, which checks it against the question's scale and names what is wrong."""
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        raw = str(raw)
+    if not isinstance(raw, str) or not _PLAIN_SCORE.fullmatch(raw.strip()):
+        return None
+    return int(raw.strip())
 
 
 def save_score(
@@ -72,18 +83,18 @@ def save_score(
     """Save one score: `question` is a question's key, or "" for the survey's main question
     (the page names it by key). NotFound, SurveyClosed or BadAnswer."""
     now = now or utcnow()
-    score_text = (raw_score or "").strip()
-    if db.engine.dialect.name == "postgresql" and re.fullmatch(r"\d{1,2}", score_text):
+    score = plain_score(raw_score)
+    if db.engine.dialect.name == "postgresql" and score is not None:
         # One statement is one transaction: autocommit spares the BEGIN and COMMIT trips.
         with db.engine.connect() as connection:
-            params = {"token": token, "now": now, "score": int(score_text), "question": question}
+            params = {"token": token, "now": now, "score": score, "question": question}
             response_id = (
                 connection.execution_options(isolation_level="AUTOCOMMIT")
                 .execute(_FAST_SAVE, params)
                 .scalar_one_or_none()
             )
         if response_id is not None:
-            return SavedAnswer(response_id=response_id, score=int(score_text))
+            return SavedAnswer(response_id=response_id, score=score)
     # Another question, unknown link, closed wave, a score off the scale, a CSI question, or
     # SQLite: the general path saves it or says precisely what is wrong.
     return services.save_answers(token, scores={question or services.PRIMARY: raw_score}, now=now)
