@@ -23,6 +23,8 @@ from feedback.extensions import db
 from feedback.responses.models import Response
 
 PRIORITIES = ("urgent", "high", "normal", "low")
+# answer: made by routing an answer; churn_risk: made by the churn job for a silent account.
+CASE_KINDS = ("answer", "churn_risk")
 CASE_STATUSES = ("new", "in_progress", "waiting_on_customer", "resolved", "no_action")
 OPEN_STATUSES = ("new", "in_progress", "waiting_on_customer")
 CLOSED_STATUSES = ("resolved", "no_action")
@@ -66,6 +68,7 @@ class Case(db.Model):
     __table_args__ = (
         CheckConstraint(_in("priority", PRIORITIES), name="priority"),
         CheckConstraint(_in("status", CASE_STATUSES), name="status"),
+        CheckConstraint(_in("kind", CASE_KINDS), name="kind"),
         # Never unassigned: a person, or at least a team queue.
         CheckConstraint("assignee_id IS NOT NULL OR team_id IS NOT NULL", name="assigned"),
         UniqueConstraint("response_id"),  # one case per response
@@ -89,12 +92,21 @@ class Case(db.Model):
             sqlite_where=text(_CLOSED),
         ),  # fmt: skip
         Index("ix_cases_created", "created_at"),
+        # At most one open churn case per customer, whatever runs the churn job.
+        Index(
+            "uq_cases_open_churn",
+            "customer_id",
+            unique=True,
+            postgresql_where=text(f"kind = 'churn_risk' AND {_OPEN}"),
+            sqlite_where=text(f"kind = 'churn_risk' AND {_OPEN}"),
+        ),  # fmt: skip
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
     response_id: Mapped[int | None] = mapped_column(ForeignKey("responses.id", ondelete="SET NULL"))
     rule_key: Mapped[str] = mapped_column(String(60))
+    kind: Mapped[str] = mapped_column(String(12), default="answer", server_default="answer")
     title: Mapped[str] = mapped_column(String(300))  # what to do, from the rule
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))

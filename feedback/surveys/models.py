@@ -61,6 +61,9 @@ class Wave(db.Model):
     __table_args__ = (
         CheckConstraint(_in("status", WAVE_STATUSES), name="status"),
         CheckConstraint("max_reminders >= 0", name="max_reminders"),
+        # An imported wave is found again by its key ("2024-03", or the file's wave name),
+        # so importing the same history twice adds nothing.
+        UniqueConstraint("survey_id", "import_key"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -78,6 +81,9 @@ class Wave(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # invitations first went out
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    import_key: Mapped[str | None] = mapped_column(String(100))  # set on imported history
+    # When each customer's outcome (answered, non-response…) was recorded; see risk.
+    outcomes_recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     survey: Mapped[Survey] = relationship(back_populates="waves")
     template_version: Mapped[TemplateVersion | None] = relationship()
