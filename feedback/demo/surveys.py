@@ -21,6 +21,7 @@ from feedback.customers.models import Contact
 from feedback.demo.comments import COMMENTS
 from feedback.extensions import db
 from feedback.responses.models import Response
+from feedback.risk.nonresponse import record_outcomes
 from feedback.surveys.models import Invitation, Survey, Wave
 from feedback.surveys.services import template_version_for
 from feedback.surveys.templates import SurveyTemplate, load_templates
@@ -83,6 +84,7 @@ def seed_survey_history(config, rng, *, today: date, customer_ids, plan, classes
         _write_wave(rng, wave, template, invited, contact_of, index_of, plan, sent, closes,
                     wave_number, write_rows, to_db_time, history)  # fmt: skip
     db.session.flush()
+    record_outcomes()  # the closed waves' answered / silent customers, as a close records them
     return history
 
 

@@ -21,6 +21,7 @@ from feedback.customers.models import Contact, Customer
 from feedback.dbtypes import UTCDateTime
 from feedback.errors import DomainError
 from feedback.extensions import db
+from feedback.risk.nonresponse import record_outcomes
 from feedback.surveys.audience import create_invitations
 from feedback.surveys.models import Invitation, InvitationEvent, Wave
 from feedback.surveys.services import template_version_for
@@ -264,12 +265,15 @@ def open_finished_waves(now: datetime) -> int:
 
 
 def close_due_waves(now: datetime) -> int:
-    return db.session.execute(
+    closed = db.session.execute(
         update(Wave)
         .where(Wave.status.in_(("sending", "open")), Wave.closes_at <= now)
         .values(status="closed", closed_at=now)
         .execution_options(synchronize_session=False)
     ).rowcount
+    if closed:
+        record_outcomes(now=now)  # who answered, who stayed silent: fixed at the close
+    return closed
 
 
 def close_wave(wave: Wave, *, now: datetime) -> None:
@@ -279,6 +283,7 @@ def close_wave(wave: Wave, *, now: datetime) -> None:
         raise DomainError(f"wave {wave.id} was never sent; there is nothing to close")
     wave.status, wave.closed_at, wave.closes_at = "closed", now, min(wave.closes_at, now)
     db.session.flush()
+    record_outcomes([wave.id], now=now)
 
 
 def _interrupted(wave_id: int, older_than: timedelta, now: datetime):
