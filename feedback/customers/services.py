@@ -62,8 +62,13 @@ def current_segment(customer_id: int) -> CustomerSegment | None:
 
 def customer_summary(external_id: str, *, base_currency: str) -> dict:
     """The customer as `feedback customers show --json` prints it."""
+    from feedback.risk.nonresponse import ResponseStats, response_stats
+    from feedback.risk.queries import latest_score
+
     customer = get_customer(external_id)
     segment = current_segment(customer.id)
+    answers = response_stats([customer.id]).get(customer.id, ResponseStats())
+    churn = latest_score(customer.id)
     return {
         "external_id": customer.external_id,
         "name": customer.name,
@@ -76,6 +81,10 @@ def customer_summary(external_id: str, *, base_currency: str) -> dict:
         "currency": base_currency,
         "segment_as_of": segment.run.as_of.isoformat() if segment else None,
         "contacts": [_contact_dict(c) for c in customer.contacts],
+        **answers.as_dict(),
+        "churn_risk": churn[1].risk if churn else None,  # 0-100; None: not scored (inactive)
+        "churn_reasons": list(churn[1].reasons) if churn else [],
+        "churn_as_of": churn[0].as_of.isoformat() if churn else None,
     }
 
 

@@ -79,6 +79,15 @@ def _send_case_followups(app) -> str:
     return f"{send_followups(app.config, _backend(app))} follow-up questions sent"
 
 
+def _recompute_churn(app) -> str:
+    from feedback.extensions import db
+    from feedback.risk.services import recompute_and_route
+
+    run, opened = recompute_and_route(app.config)
+    db.session.commit()
+    return f"churn risk of {run.customer_count} customers ({run.model} model), {opened} cases"
+
+
 def _refresh_statistics(app) -> str:
     from feedback.maintenance import refresh_statistics
 
@@ -97,6 +106,7 @@ JOBS = {
         Job("acknowledge_cases", 60, _acknowledge_cases),
         Job("send_case_followups", 300, _send_case_followups),
         Job("refresh_statistics", 6 * 3600, _refresh_statistics),
+        Job("recompute_churn", 7 * 24 * 3600, _recompute_churn),
     )
 }
 

@@ -23,6 +23,11 @@ PROGRAMMES = ("grow", "retain")
 SENTIMENTS = ("negative", "neutral", "positive")
 LANGUAGES = ("en", "da", "sv", "nb")
 PRIORITIES = ("urgent", "high", "normal", "low")
+RULE_KINDS = ("answer", "churn_risk")
+_CONDITIONS = {
+    "answer": {"band", "class", "programme", "sentiment", "themes", "language", "csi_below"},
+    "churn_risk": {"risk_from", "class", "programme"},
+}
 _DUE = re.compile(r"^(\d{1,4})\s*([mhd])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days"}
 
@@ -42,6 +47,7 @@ class Conditions:
     themes: tuple[str, ...] = ()
     languages: tuple[str, ...] = ()
     csi_below: float | None = None
+    risk_from: int | None = None  # churn_risk rules: a churn risk (0-100) at or above this
 
 
 @dataclass(frozen=True)
@@ -55,6 +61,7 @@ class Rule:
     due: timedelta
     acknowledge: bool = False
     due_days: int | None = None  # set for a deadline in days ("3d"): counted as working days
+    kind: str = "answer"  # answer: routes survey answers; churn_risk: routes churn scores
 
 
 @dataclass(frozen=True)
@@ -67,6 +74,7 @@ class RuleSet:
     # have their own; the others use the default.
     business_hours: BusinessCalendar | None = None
     team_hours: dict[str, BusinessCalendar] = field(default_factory=dict, hash=False)
+    churn_rules: tuple[Rule, ...] = ()  # `kind: churn_risk`, kept apart from answer rules
 
     def deadline(self, rule: Rule, start: datetime, team: str | None = None) -> datetime:
         """When a case made by `rule` at `start` is due, in the holding team's working time."""
@@ -181,19 +189,19 @@ def load_rules(path: str | Path | None = None) -> RuleSet:
     if not isinstance(raw_rules, list) or not raw_rules:
         problems.append(f"{file.name}: rules: a list of at least one rule is required")
         raw_rules = []
-    rules, keys = [], set()
+    rules, churn_rules, keys = [], [], set()
     for number, raw in enumerate(raw_rules, start=1):
         rule = _rule(raw, f"{file.name}: rules[{number}]", problems)
         if rule is not None:
             if rule.key in keys:
                 problems.append(f"{file.name}: rules[{number}].key: {rule.key} is used twice")
             keys.add(rule.key)
-            rules.append(rule)
+            (churn_rules if rule.kind == "churn_risk" else rules).append(rule)
     business_hours, team_hours = _business_hours(data.get("business_hours"), file.name, problems)
     if problems:
         raise RuleError(problems)
     return RuleSet(tuple(rules), queue.strip(), detractor_below, promoter_from,  # type: ignore[arg-type]
-                   business_hours, team_hours)  # fmt: skip
+                   business_hours, team_hours, tuple(churn_rules))  # fmt: skip
 
 
 def _business_hours(raw, name: str, problems: list[str]):
@@ -237,7 +245,11 @@ def _rule(raw, where: str, problems: list[str]) -> Rule | None:
     title = raw.get("title")
     if not isinstance(title, str) or not title.strip():
         problems.append(f"{where}.title: required")
-    when = _conditions(raw.get("when") or {}, f"{where}.when", problems)
+    kind = raw.get("kind", "answer")
+    if kind not in RULE_KINDS:
+        problems.append(f"{where}.kind: one of {', '.join(RULE_KINDS)} (got {kind!r})")
+        kind = "answer"
+    when = _conditions(raw.get("when") or {}, f"{where}.when", problems, kind)
     assign = _target(raw.get("assign"), f"{where}.assign", problems, required=True)
     fallback = _target(raw.get("fallback"), f"{where}.fallback", problems, required=False)
     priority = raw.get("priority", "normal")
@@ -254,16 +266,26 @@ def _rule(raw, where: str, problems: list[str]) -> Rule | None:
         problems.append(f"{where}.acknowledge: true or false")
     if len(problems) > before:
         return None
-    return Rule(key, title.strip(), when, assign, fallback, priority, due, acknowledge, due_days)
+    if acknowledge and kind == "churn_risk":
+        problems.append(f"{where}.acknowledge: only for answers (nobody wrote to us)")
+        return None
+    return Rule(key, title.strip(), when, assign, fallback, priority, due, acknowledge, due_days,
+                kind)  # fmt: skip
 
 
-def _conditions(raw, where: str, problems: list[str]) -> Conditions:
+def _conditions(raw, where: str, problems: list[str], kind: str = "answer") -> Conditions:
     if not isinstance(raw, dict):
         problems.append(f"{where}: must be a mapping")
         return Conditions()
-    known = {"band", "class", "programme", "sentiment", "themes", "language", "csi_below"}
+    known = _CONDITIONS[kind]
     for name in set(raw) - known:
         problems.append(f"{where}.{name}: unknown condition (use {', '.join(sorted(known))})")
+    risk_from = raw.get("risk_from")
+    if kind == "churn_risk" and (
+        isinstance(risk_from, bool) or not isinstance(risk_from, int) or not 1 <= risk_from <= 100
+    ):
+        problems.append(f"{where}.risk_from: a churn risk from 1 to 100 is required")
+        risk_from = None
 
     def choice(name: str, allowed: tuple[str, ...]) -> tuple[str, ...]:
         value = raw.get(name)
@@ -294,6 +316,7 @@ def _conditions(raw, where: str, problems: list[str]) -> Conditions:
         themes=tuple(themes or ()),
         languages=choice("language", LANGUAGES),
         csi_below=csi_below,
+        risk_from=risk_from if kind == "churn_risk" else None,
     )
 
 

@@ -21,7 +21,7 @@ import yaml
 from feedback.customers.models import LANGUAGES
 
 # Files in the templates folder that hold other configuration, not survey templates.
-NOT_TEMPLATES = {"routing.yaml", "themes.yaml"}
+NOT_TEMPLATES = {"routing.yaml", "themes.yaml", "followup.yaml"}  # settings beside the surveys
 PLACEHOLDERS = {"company", "contact_name", "customer_name"}
 SCALES = {"nps": (0, 10), "rating": (1, 10)}  # question kind -> inclusive score range
 QUESTION_KINDS = (*SCALES, "comment")

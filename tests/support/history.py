@@ -72,3 +72,27 @@ def survey_wave(closed_on: date, invitations: dict, *, days_open: int = 14) -> W
     record_outcomes([wave.id], now=closed)
     db.session.commit()
     return wave
+
+
+def orders(customer, days, amount=1000, currency="EUR") -> None:
+    """One order (or, with a negative amount, a credit) per day given, in one statement."""
+    from feedback.customers.models import Transaction
+
+    rows = [
+        {"customer_id": customer.id, "date": day, "amount": amount, "currency": currency,
+         "kind": "credit" if amount < 0 else "order",
+         "fingerprint": f"h-{customer.id}-{day.isoformat()}-{amount}-{n}"}
+        for n, day in enumerate(days)
+    ]  # fmt: skip
+    if rows:
+        db.session.execute(Transaction.__table__.insert(), rows)
+    db.session.commit()
+
+
+def every(start: date, end: date, days: int) -> list[date]:
+    """start, start + days, ... up to end."""
+    out, day = [], start
+    while day <= end:
+        out.append(day)
+        day += timedelta(days=days)
+    return out
