@@ -82,6 +82,7 @@ def _register_blueprints(app) -> None:
     from feedback.delivery.routes import bp as webhooks_bp
     from feedback.health import bp as health_bp
     from feedback.responses.routes import bp as public_bp
+    from feedback.risk.routes import bp as risk_bp
     from feedback.surveys.routes import bp as surveys_bp
 
     app.register_blueprint(health_bp)
@@ -89,6 +90,7 @@ def _register_blueprints(app) -> None:
     app.register_blueprint(admin_bp)
     app.register_blueprint(surveys_bp)
     app.register_blueprint(customers_bp)
+    app.register_blueprint(risk_bp)
     app.register_blueprint(public_bp)
     app.register_blueprint(webhooks_bp)
     app.register_blueprint(cases_bp)

@@ -148,3 +148,17 @@ def test_recompute_as_of_today_routes_a_past_date_does_not(runner, create_custom
     assert "0 churn cases opened by the churn_risk rules." in result.output
     result = runner.invoke(churn_cli, ["recompute", "--as-of", "2026-01-01"])
     assert "No churn cases opened: the run is not as of today." in result.output
+
+
+def test_the_case_page_shows_why_the_customer_may_be_leaving(
+    rules, client, login_as, create_customer, create_user
+):
+    run, owner, (customer,) = _scored(create_customer, create_user, [("A", 85, True)])
+    open_churn_cases(rules, run, now=utcnow())
+    db.session.commit()
+    case = db.session.scalar(select(Case))
+    login_as("manager")
+    html = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "Why this customer may be leaving" in html
+    assert "<strong>85 %</strong> chance of no order in the next 180 days" in html
+    assert "no order for 94 days, usually every 21" in html

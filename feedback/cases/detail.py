@@ -19,6 +19,7 @@ from feedback.customers.services import current_segment
 from feedback.extensions import db
 from feedback.responses.models import Answer, Response
 from feedback.responses.services import pinned_template
+from feedback.risk.queries import latest_score
 from feedback.surveys.models import Invitation, Survey, TemplateVersion, Wave
 from feedback.surveys.templates import render
 
@@ -57,6 +58,7 @@ class CaseDetail:
     earlier_answers: list[EarlierAnswer]
     earlier_cases: list[Case]
     events: list[CaseEvent]
+    churn: tuple | None = None  # churn cases: the customer's latest (run, score)
 
 
 def _answer_lines(response: Response, company: str) -> list[AnswerLine]:
@@ -143,6 +145,7 @@ def case_detail(case: Case) -> CaseDetail:
         earlier_answers=[EarlierAnswer(*row) for row in earlier],
         earlier_cases=earlier_cases,
         events=events,
+        churn=latest_score(customer_id) if case.kind == "churn_risk" else None,
     )
 
 

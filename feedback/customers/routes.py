@@ -13,6 +13,7 @@ from feedback.customers.models import ABC_CLASSES, LANGUAGES, PROGRAMMES
 from feedback.customers.segments import latest_run
 from feedback.customers.services import current_segment, get_customer
 from feedback.errors import NotFound
+from feedback.risk.queries import risk_context
 
 PER_PAGE = 50
 MAX_QUERY = 200
@@ -174,4 +175,5 @@ def customer_detail(external_id: str):
         has_credit_months=any(amount < 0 for _, amount in months),
         history=queries.class_history(customer.id),
         languages=LANGUAGE_NAMES,
+        **risk_context(customer.id),
     )
