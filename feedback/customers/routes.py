@@ -13,7 +13,6 @@ from feedback.customers.models import ABC_CLASSES, LANGUAGES, PROGRAMMES
 from feedback.customers.segments import latest_run
 from feedback.customers.services import current_segment, get_customer
 from feedback.errors import NotFound
-from feedback.risk.queries import risk_context
 
 PER_PAGE = 50
 MAX_QUERY = 200
@@ -143,6 +142,8 @@ def list_customers():
 
 @bp.get("/customers/<path:external_id>")  # ERP numbers may hold a slash
 def customer_detail(external_id: str):
+    from feedback.risk.queries import risk_context  # risk imports customers
+
     try:
         customer = get_customer(external_id)
     except NotFound:
