@@ -164,6 +164,15 @@ def test_customers_show_json(runner, create_user, create_customer, add_transacti
         "contacts": [
             {"name": "Mette Ærø", "email": "mette@hansen.dk", "language": "da", "status": "active"}
         ],
+        # No wave and no churn run yet: the answer record and the risk are empty.
+        "waves_invited": 0,
+        "waves_answered": 0,
+        "consecutive_non_responses": 0,
+        "last_answered_at": None,
+        "last_score": None,
+        "churn_risk": None,
+        "churn_reasons": [],
+        "churn_as_of": None,
     }
     plain = runner.invoke(args=["customers", "show", "10042"])
     assert "Hansen & Søn ApS (10042)" in plain.output and "1590.50 EUR" in plain.output
