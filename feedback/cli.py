@@ -1,11 +1,23 @@
-"""The `feedback` console script: Flask's CLI over create_app, commands grouped by noun."""
+"""The `feedback` console script: Flask's CLI over create_app, commands grouped by noun.
+
+The command groups sit on the console script's group itself, so `feedback --help` and
+`feedback waves --help` work without building the app (and so without FEEDBACK_SECRET_KEY).
+Each command builds the app only when it runs (Flask's `with_appcontext`, which every
+AppGroup command has); a setting the app cannot start with then stops it with a one-line
+message. The same groups are also added to `app.cli` by create_app, for
+`flask --app feedback ...` and `app.test_cli_runner()`.
+"""
 
 from __future__ import annotations
 
+import click
 from flask.cli import FlaskGroup
 
 
-def register_commands(app) -> None:
+def project_commands() -> list[click.Command]:
+    """Every project command group: add a new group here, and it appears everywhere."""
+    from flask_migrate.cli import db as db_cli
+
     from feedback.auth.cli import users_cli
     from feedback.customers.cli import (
         contacts_cli,
@@ -21,7 +33,8 @@ def register_commands(app) -> None:
     from feedback.surveys.cli import templates_cli
     from feedback.surveys.wave_cli import surveys_cli, waves_cli
 
-    for group in (
+    return [
+        db_cli,  # Flask-Migrate adds it to app.cli itself; listed so help shows it without an app
         users_cli,
         customers_cli,
         contacts_cli,
@@ -37,13 +50,16 @@ def register_commands(app) -> None:
         responses_cli,
         jobs_cli,
         worker_command,
-    ):
-        app.cli.add_command(group)
+    ]
+
+
+def register_commands(app) -> None:
+    """Put the project commands on app.cli (`flask --app feedback`, app.test_cli_runner())."""
+    for command in project_commands():
+        app.cli.add_command(command)
 
 
 def _create_app():
-    import click
-
     from feedback import create_app
     from feedback.config import ConfigError
 
@@ -53,4 +69,39 @@ def _create_app():
         raise click.ClickException(str(exc)) from None
 
 
-main = FlaskGroup(create_app=_create_app, help="Feedback Loop management commands.")
+class FeedbackGroup(FlaskGroup):
+    """A FlaskGroup that knows the project commands without loading the app.
+
+    Flask's own group lists and finds app commands by building the app first; here the
+    groups are registered on this group (on first use, so importing this module stays
+    cheap and free of import cycles), and the app is built only by a command that runs.
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._added_project_commands = False
+
+    def _add_project_commands(self) -> None:
+        if not self._added_project_commands:
+            for command in project_commands():
+                self.add_command(command)
+            self._added_project_commands = True
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        self._add_project_commands()
+        try:
+            return super().get_command(ctx, name)
+        except click.ClickException:
+            # Only an unknown name gets here: Flask builds the app to look in app.cli.
+            # If the app cannot be built, say "No such command", not "set the secret key".
+            return None
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        # Flask's list_commands would build the app to add app.cli's commands; this
+        # group already holds them all (plus Flask's and plugins'), so skip that.
+        self._add_project_commands()
+        self._load_plugin_commands()
+        return sorted(click.Group.list_commands(self, ctx))
+
+
+main = FeedbackGroup(create_app=_create_app, help="Feedback Loop management commands.")

@@ -1,14 +1,19 @@
-"""`feedback users|currencies|customers show|segments` with good and bad input."""
+"""`feedback users|currencies|customers show|segments`, good and bad input; help with no key."""
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
+import feedback
 from feedback.auth.models import User
 from feedback.customers.models import Contact, CurrencyRate, SegmentRun
 from feedback.extensions import db
@@ -207,3 +212,60 @@ def test_segments_recompute_bad_date(runner, bad):
     assert result.exit_code == 2
     assert "Invalid value for '--as-of'" in result.output
     assert db.session.scalar(select(func.count()).select_from(SegmentRun)) == 0
+
+
+# the console script without FEEDBACK_SECRET_KEY -----------------------------------------
+
+
+def _feedback(tmp_path, *args: str) -> subprocess.CompletedProcess:
+    """Run the `feedback` console script as a user would, with no secret key set.
+
+    A separate process: inside the test run an app context is always active, and a
+    command would quietly use that app instead of building its own.
+    """
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FEEDBACK_", "FLASK_"))}
+    env["FEEDBACK_INSTANCE_DIR"] = str(tmp_path / "instance")
+    env["PYTHONPATH"] = str(Path(feedback.__file__).resolve().parent.parent)
+    script = "import sys; from feedback.cli import main; sys.exit(main(prog_name='feedback'))"
+    return subprocess.run(
+        [sys.executable, "-c", script, *args],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def _listed(help_text: str) -> set[str]:
+    commands = help_text.split("Commands:\n", 1)[1]
+    return {line.split()[0] for line in commands.splitlines() if line.startswith("  ")}
+
+
+def test_help_lists_every_command_without_a_secret_key(tmp_path, app):
+    result = _feedback(tmp_path, "--help")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    listed = _listed(result.stdout)
+    assert {"users", "customers", "waves", "demo", "jobs", "db", "run"} <= listed
+    assert set(app.cli.commands) <= listed  # every project command, app or none
+
+    waves = _feedback(tmp_path, "waves", "--help")
+    assert waves.returncode == 0, waves.stderr
+    assert {"create", "send", "close"} <= _listed(waves.stdout)
+    create = _feedback(tmp_path, "waves", "create", "--help")
+    assert create.returncode == 0 and "--survey" in create.stdout, create.stderr
+
+
+def test_a_command_needing_the_app_asks_for_the_secret_key_in_one_line(tmp_path):
+    result = _feedback(tmp_path, "customers", "show", "C100001")
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr.startswith("Error: FEEDBACK_SECRET_KEY is not set.")
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+def test_an_unknown_command_is_unknown_even_without_a_secret_key(tmp_path):
+    result = _feedback(tmp_path, "wavez")
+    assert result.returncode == 2
+    assert "No such command 'wavez'" in result.stderr and "SECRET_KEY" not in result.stderr
