@@ -26,7 +26,13 @@ from feedback.customers.models import (
 from feedback.customers.segments import window_start
 from feedback.dbtypes import utcnow
 from feedback.demo.models import DemoProfile
-from feedback.demo.seed import demo_rates, months_before, plan_customers
+from feedback.demo.seed import (
+    CURRENCIES,
+    EUR_RATES,
+    demo_rates,
+    months_before,
+    plan_customers,
+)
 from feedback.extensions import db
 
 SMALL = ["--customers", "80", "--years", "2"]
@@ -161,7 +167,7 @@ def test_seed_loads_the_requested_shape(seed, instance):
     assert any(ch in c.name for c in customers for ch in "æøåäö")
     assert {c.language for c in customers} == {"da", "sv", "nb", "en"}
     assert {c.owner.team.name for c in customers if c.owner} <= {"Key accounts", "Internal sales"}
-    assert 0 < sum(c.owner is None for c in customers) < 30
+    assert 0 < sum(c.owner is None for c in customers) <= 0.04 * 80
 
     for customer in customers:
         emails = [contact.email for contact in customer.contacts]
@@ -211,6 +217,31 @@ def test_class_history_exists_for_four_dates(seed):
         select(CustomerSegment.abc_class).where(CustomerSegment.run_id == runs[-1].id)
     )
     assert set(classes) == {"A", "B", "C", "D"}
+
+
+def test_key_accounts_have_a_named_owner_and_a_few_small_ones_show_the_fallback(seed):
+    """DOMAIN.md §2-3: class A has a named account owner in every run of the class history."""
+    assert seed(*SMALL).exit_code == 0
+    rows = db.session.execute(
+        select(SegmentRun.as_of, CustomerSegment.abc_class, Customer.owner_id)
+        .join(CustomerSegment, CustomerSegment.run_id == SegmentRun.id)
+        .join(Customer, Customer.id == CustomerSegment.customer_id)
+    ).all()
+    assert len({as_of for as_of, _, _ in rows}) == 4
+    assert [r for r in rows if r.abc_class == "A" and r.owner_id is None] == []
+    assert any(r.abc_class == "A" for r in rows)
+    assert any(r.abc_class != "A" and r.owner_id is None for r in rows)
+
+
+def test_planned_owners_follow_size_not_chance():
+    """At full demo size: the larger half all owned, the largest too; about 3 % without."""
+    plan = plan_customers(np.random.default_rng(1), 2000, key=3, sales=3)
+    into_eur = np.array([float(EUR_RATES.get(c, 1)) for c in CURRENCIES])[plan.language]
+    revenue = plan.order_value * plan.orders_per_year * into_eur  # planned, EUR a year
+    ownerless = plan.owner == -1
+    assert 0.02 * 2000 <= ownerless.sum() <= 0.04 * 2000
+    assert not ownerless[revenue >= np.median(revenue)].any()
+    assert plan.owner[np.argmax(revenue)] >= 0
 
 
 def _empty_database() -> None:

@@ -129,6 +129,26 @@ class Plan:
         return f"C{100_001 + index}"
 
 
+OWNERLESS_SHARE = 0.03
+
+
+def _ownerless(size: np.ndarray, draw: np.ndarray) -> np.ndarray:
+    """Which customers have no named owner: a few small ones, to show the team fallback.
+
+    Key accounts always have a named owner (DOMAIN.md §2, §3). The ABC class is only
+    computed after the transactions exist, so the planned annual revenue stands in for it:
+    only customers below the median size, far from class A (half of all revenue, a small
+    share of the customers), go without; `draw` picks which, about 3 % of all customers.
+    """
+    small = np.flatnonzero(size < np.median(size))
+    if small.size == 0:
+        return np.zeros(size.size, dtype=bool)
+    wanted = min(small.size, max(1, round(OWNERLESS_SHARE * size.size)))
+    ownerless = np.zeros(size.size, dtype=bool)
+    ownerless[small[np.argsort(draw[small], kind="stable")[:wanted]]] = True
+    return ownerless
+
+
 def plan_customers(rng: np.random.Generator, count: int, key: int, sales: int) -> Plan:
     """Draw customers; `key`/`sales` are the sizes of the two owner teams (key first)."""
     language = rng.choice(len(LANGUAGES), size=count, p=LANGUAGE_SHARES)
@@ -151,7 +171,7 @@ def plan_customers(rng: np.random.Generator, count: int, key: int, sales: int) -
     orders = np.clip(29 * (size / 25_000) ** 0.4 * rng.lognormal(0, 0.35, size=count), 1, 500)
     rate = np.array([float(EUR_RATES.get(c, 1)) for c in CURRENCIES])[language]
     large = size >= np.quantile(size, 0.8)
-    owned = rng.random(count) >= 0.10
+    ownerless = _ownerless(size, rng.random(count))
     owner = np.where(
         large, rng.integers(0, key, size=count), key + rng.integers(0, sales, size=count)
     )
@@ -159,7 +179,7 @@ def plan_customers(rng: np.random.Generator, count: int, key: int, sales: int) -
         names=names.company_names(rng, [LANGUAGES[i] for i in language]),
         language=language,
         potential=potential,
-        owner=np.where(owned, owner, -1),
+        owner=np.where(ownerless, -1, owner),
         satisfaction=satisfaction,
         trajectory=trajectory,
         churn_months=rng.integers(4, 13, size=count),
