@@ -125,6 +125,10 @@ class Config:
         self.FEEDBACK_ROUTING_SETTLE_MINUTES = parse_int(
             env.get("FEEDBACK_ROUTING_SETTLE_MINUTES"), 10, "FEEDBACK_ROUTING_SETTLE_MINUTES"
         )
+        # The Grow–Retain follow-up programme: how often each class is contacted, by whom.
+        self.FEEDBACK_FOLLOWUP_FILE = env.get("FEEDBACK_FOLLOWUP_FILE") or str(
+            Path(self.FEEDBACK_TEMPLATES_DIR) / "followup.yaml"
+        )
         # The queue's closed-loop figures (90-day medians) are kept this long per tab.
         self.FEEDBACK_FIGURES_CACHE_SECONDS = parse_int(
             env.get("FEEDBACK_FIGURES_CACHE_SECONDS"), 60, "FEEDBACK_FIGURES_CACHE_SECONDS"
