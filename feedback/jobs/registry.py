@@ -88,6 +88,14 @@ def _recompute_churn(app) -> str:
     return f"churn risk of {run.customer_count} customers ({run.model} model), {opened} cases"
 
 
+def _followup_overdue(app) -> str:
+    from feedback.followups.alerts import alert_overdue
+    from feedback.followups.programme import load_programme
+
+    programme = load_programme(app.config["FEEDBACK_FOLLOWUP_FILE"])
+    return alert_overdue(app.config, _backend(app), programme).summary()
+
+
 def _refresh_statistics(app) -> str:
     from feedback.maintenance import refresh_statistics
 
@@ -105,6 +113,7 @@ JOBS = {
         Job("notify_new_cases", 60, _notify_cases),
         Job("acknowledge_cases", 60, _acknowledge_cases),
         Job("send_case_followups", 300, _send_case_followups),
+        Job("followup_overdue", 24 * 3600, _followup_overdue),
         Job("refresh_statistics", 6 * 3600, _refresh_statistics),
         Job("recompute_churn", 7 * 24 * 3600, _recompute_churn),
     )
