@@ -80,6 +80,7 @@ def _register_blueprints(app) -> None:
     from feedback.cases import public_bp as case_public_bp
     from feedback.customers import bp as customers_bp
     from feedback.delivery.routes import bp as webhooks_bp
+    from feedback.followups import bp as followups_bp
     from feedback.health import bp as health_bp
     from feedback.responses.routes import bp as public_bp
     from feedback.risk.routes import bp as risk_bp
@@ -95,3 +96,4 @@ def _register_blueprints(app) -> None:
     app.register_blueprint(webhooks_bp)
     app.register_blueprint(cases_bp)
     app.register_blueprint(case_public_bp)
+    app.register_blueprint(followups_bp)

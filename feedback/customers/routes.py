@@ -142,7 +142,8 @@ def list_customers():
 
 @bp.get("/customers/<path:external_id>")  # ERP numbers may hold a slash
 def customer_detail(external_id: str):
-    from feedback.risk.queries import risk_context  # risk imports customers
+    from feedback.followups.routes import followup_panel  # followups imports customers
+    from feedback.risk.queries import risk_context  # so does risk
 
     try:
         customer = get_customer(external_id)
@@ -176,5 +177,6 @@ def customer_detail(external_id: str):
         has_credit_months=any(amount < 0 for _, amount in months),
         history=queries.class_history(customer.id),
         languages=LANGUAGE_NAMES,
+        followup=followup_panel(customer),
         **risk_context(customer.id),
     )
