@@ -27,8 +27,11 @@ def project_commands() -> list[click.Command]:
         transactions_cli,
     )
     from feedback.demo.cli import demo_cli
+    from feedback.followups.cli import followups_cli
     from feedback.jobs.cli import jobs_cli, worker_command
     from feedback.responses.cli import responses_cli
+    from feedback.risk.cli import churn_cli
+    from feedback.risk.history_cli import history_cli
     from feedback.routing.cli import cases_cli, routing_cli
     from feedback.surveys.cli import templates_cli
     from feedback.surveys.wave_cli import surveys_cli, waves_cli
@@ -48,6 +51,9 @@ def project_commands() -> list[click.Command]:
         routing_cli,
         cases_cli,
         responses_cli,
+        history_cli,
+        churn_cli,
+        followups_cli,
         jobs_cli,
         worker_command,
     ]

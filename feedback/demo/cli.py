@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import time
+from datetime import date
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
 from feedback.cases.models import CASE_STATUSES
+from feedback.demo.churn import WEEKS_BACK, seed_churn
 from feedback.demo.seed import (
     MAX_CUSTOMERS,
     MAX_YEARS,
@@ -51,6 +53,8 @@ def seed_command(customers, years, seed, if_empty):
     try:
         result = seed_demo(current_app.config, customers=customers, years=years, seed=seed)
         db.session.commit()
+        scored, model, churn_cases = seed_churn(current_app.config, date.today())
+        db.session.commit()
         refresh_statistics()  # the planner sees the demo's real sizes from the first page
     except DomainError as exc:
         db.session.rollback()
@@ -69,6 +73,8 @@ def seed_command(customers, years, seed, if_empty):
         click.echo(f"Cases worked on those answers: {sum(result.cases.values()):,} ({by_status}).")
         if result.cases_within_sla is not None:
             click.echo(f"{result.cases_within_sla:.0%} of the closed cases met their deadline.")
+    click.echo(f"Churn risk: {scored:,} active customers scored weekly over the last "
+               f"{WEEKS_BACK} weeks ({model} model); {churn_cases:,} new churn cases.")  # fmt: skip
     for note in result.notes:
         click.echo(f"Note: {note}")
     click.echo(f"Logins (also in {path}, readable only by you):")

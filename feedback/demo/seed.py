@@ -121,7 +121,7 @@ class Plan:
     owner: np.ndarray  # index into the owner pool; -1 for no named owner
     satisfaction: np.ndarray
     trajectory: np.ndarray  # index into TRAJECTORIES
-    churn_months: np.ndarray  # churned: months since the last order (4..12)
+    churn_months: np.ndarray  # churned: months since the last order (4..30, within history)
     orders_per_year: np.ndarray
     order_value: np.ndarray  # mean order, in the customer's currency
 
@@ -130,6 +130,10 @@ class Plan:
 
 
 OWNERLESS_SHARE = 0.03
+
+
+def max_churn_months(years: int) -> int:
+    return max(4, min(30, 12 * years - 3))
 
 
 def _ownerless(size: np.ndarray, draw: np.ndarray) -> np.ndarray:
@@ -149,8 +153,13 @@ def _ownerless(size: np.ndarray, draw: np.ndarray) -> np.ndarray:
     return ownerless
 
 
-def plan_customers(rng: np.random.Generator, count: int, key: int, sales: int) -> Plan:
-    """Draw customers; `key`/`sales` are the sizes of the two owner teams (key first)."""
+def plan_customers(
+    rng: np.random.Generator, count: int, key: int, sales: int, years: int = 3
+) -> Plan:
+    """Draw customers; `key`/`sales` are the sizes of the two owner teams (key first).
+
+    Churned customers left at any time in the history (4 to 30 months ago, at least three
+    months after it starts), so every half year has its leavers to learn from."""
     language = rng.choice(len(LANGUAGES), size=count, p=LANGUAGE_SHARES)
     satisfaction = rng.beta(4.0, 2.0, size=count)
     # Unhappy customers drift away: more declining and churned trajectories.
@@ -159,7 +168,7 @@ def plan_customers(rng: np.random.Generator, count: int, key: int, sales: int) -
             0.10 + 0.35 * satisfaction,
             np.full(count, 0.45),
             0.05 + 0.35 * (1 - satisfaction),
-            0.02 + 0.30 * (1 - satisfaction) ** 2,
+            0.03 + 0.60 * (1 - satisfaction) ** 2,
         ]
     )
     cumulative = np.cumsum(weights / weights.sum(axis=1, keepdims=True), axis=1)
@@ -182,7 +191,7 @@ def plan_customers(rng: np.random.Generator, count: int, key: int, sales: int) -
         owner=np.where(ownerless, -1, owner),
         satisfaction=satisfaction,
         trajectory=trajectory,
-        churn_months=rng.integers(4, 13, size=count),
+        churn_months=rng.integers(4, max_churn_months(years) + 1, size=count),
         orders_per_year=orders,
         order_value=size / orders / rate,
     )
@@ -241,8 +250,9 @@ def transaction_batches(
     days = [first + timedelta(d) for d in range((today - first).days + 1)]
     season = _season(days)
     span = len(days)
-    # Churned customers stop ordering 4-12 months before today.
-    stop = np.array([(months_before(today, m) - first).days for m in range(13)])
+    # Churned customers stop ordering some months before today (Plan.churn_months).
+    months = int(plan.churn_months.max(initial=0))
+    stop = np.array([(months_before(today, m) - first).days for m in range(months + 1)])
     for lo in range(0, len(plan.names), CHUNK_CUSTOMERS):
         index = np.arange(lo, min(lo + CHUNK_CUSTOMERS, len(plan.names)))
         trajectory = plan.trajectory[index]
@@ -422,7 +432,7 @@ def seed_demo(
     rates, result.notes = demo_rates(config["FEEDBACK_BASE_CURRENCY"])
     db.session.add_all(CurrencyRate(currency=c, rate=r) for c, r in rates.items())
 
-    plan = plan_customers(rng, customers, key, len(owners) - key)
+    plan = plan_customers(rng, customers, key, len(owners) - key, years)
     now = _now_value()
     owner_ids = [u.id for u in owners]
     write_rows(

@@ -1,9 +1,12 @@
-"""A year of survey history for the demo: quarterly NPS waves (the latest still open) and an
-annual relationship survey of the A and B customers.
+"""Two years of survey history for the demo: quarterly NPS waves (the latest still open) and
+an annual relationship survey of the A and B customers (waves older than the transaction
+history are left out).
 
 Whether a customer answers, and what, follows its hidden satisfaction: unhappy customers
 answer less often (their silence is a churn signal), scores scatter around satisfaction,
-declining customers get less happy wave by wave, and comments match the score's mood.
+declining customers get less happy as time goes on, customers who are about to stop ordering
+sour in the half year before, and those who have left rarely answer at all. Comments match
+the score's mood.
 Everything is generated with numpy and written in bulk; only the tokens come from `secrets`,
 so demo links are as unguessable as real ones.
 """
@@ -15,9 +18,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from feedback.customers.models import Contact
+from feedback.customers.models import Contact, Transaction
 from feedback.demo.comments import COMMENTS
 from feedback.extensions import db
 from feedback.responses.models import Response
@@ -28,6 +31,11 @@ from feedback.surveys.templates import SurveyTemplate, load_templates
 
 # (survey, days before today the wave went out, only these classes or None for all)
 WAVES = (
+    ("Quarterly NPS", 728, None),
+    ("Annual relationship survey", 685, ("A", "B")),
+    ("Quarterly NPS", 637, None),
+    ("Quarterly NPS", 546, None),
+    ("Quarterly NPS", 455, None),
     ("Quarterly NPS", 364, None),
     ("Annual relationship survey", 320, ("A", "B")),
     ("Quarterly NPS", 273, None),
@@ -35,6 +43,7 @@ WAVES = (
     ("Quarterly NPS", 91, None),
     ("Quarterly NPS", 6, None),
 )
+HISTORY_DAYS = 730  # how far back the first wave went: declining customers sour over this
 SURVEYS = {"Quarterly NPS": "nps", "Annual relationship survey": "relationship"}
 CLOSE_AFTER_DAYS = 14
 DECLINING = 2  # index of "declining" in the seed's TRAJECTORIES
@@ -63,7 +72,10 @@ def seed_survey_history(config, rng, *, today: date, customer_ids, plan, classes
         db.session.add(surveys[name])
     db.session.flush()
     index_of = {int(cid): i for i, cid in enumerate(customer_ids.tolist())}
-    for wave_number, (name, days_ago, only) in enumerate(WAVES):
+    first_order = db.session.scalar(select(func.min(Transaction.date)))
+    for name, days_ago, only in WAVES:
+        if first_order is None or today - timedelta(days=days_ago) < first_order:
+            continue  # before the company's history: no customers to ask yet
         template = templates[SURVEYS[name]]
         sent = datetime.combine(today - timedelta(days=days_ago), time(8, 30), UTC)
         closes = sent + timedelta(days=CLOSE_AFTER_DAYS)
@@ -82,7 +94,7 @@ def seed_survey_history(config, rng, *, today: date, customer_ids, plan, classes
             continue
         history.waves += 1
         _write_wave(rng, wave, template, invited, contact_of, index_of, plan, sent, closes,
-                    wave_number, write_rows, to_db_time, history)  # fmt: skip
+                    today, write_rows, to_db_time, history)  # fmt: skip
     db.session.flush()
     record_outcomes()  # the closed waves' answered / silent customers, as a close records them
     return history
@@ -102,16 +114,25 @@ def _first_active_contacts() -> dict[int, tuple[int, str]]:
 
 
 def _write_wave(rng, wave, template: SurveyTemplate, invited, contact_of, index_of, plan, sent,
-                closes, wave_number, write_rows, to_db_time, history) -> None:  # fmt: skip
+                closes, today, write_rows, to_db_time, history) -> None:  # fmt: skip
     count = len(invited)
     positions = np.array([index_of[c] for c in invited])
     satisfaction = plan.satisfaction[positions].copy()
     trajectory = plan.trajectory[positions]
-    # Declining customers sour as the year goes on; churned ones were unhappy before leaving.
-    satisfaction[trajectory == DECLINING] -= 0.06 * wave_number
-    satisfaction[trajectory == CHURNED] -= 0.15
+    # Declining customers sour as time goes on; churned ones in the half year before their
+    # last order, and once gone they rarely answer.
+    elapsed = 1 - (today - sent.date()).days / HISTORY_DAYS
+    satisfaction[trajectory == DECLINING] -= 0.35 * max(elapsed, 0)
+    months_ago = (today - sent.date()).days / 30.44
+    months_to_stop = months_ago - plan.churn_months[positions]  # > 0: the last order is ahead
+    churned = trajectory == CHURNED
+    souring = churned & (months_to_stop > 0) & (months_to_stop < 6)
+    satisfaction[souring] -= 0.3 * (1 - months_to_stop[souring] / 6)
+    gone = churned & (months_to_stop <= 0)
+    satisfaction[gone] -= 0.3
     satisfaction = np.clip(satisfaction, 0.02, 0.99)
-    answers = rng.random(count) < np.clip(0.12 + 0.55 * satisfaction, 0.05, 0.8)
+    willing = np.clip(0.12 + 0.55 * satisfaction, 0.05, 0.8) * np.where(gone, 0.3, 1.0)
+    answers = rng.random(count) < willing
     delay_hours = np.minimum(rng.exponential(40, count), CLOSE_AFTER_DAYS * 24 - 2)
     if wave.status == "open":  # the open wave is only days old: fewer answers so far
         answers &= delay_hours < (datetime.now(UTC) - sent).total_seconds() / 3600

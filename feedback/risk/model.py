@@ -18,7 +18,7 @@ from feedback.risk.features import FEATURE_NAMES, WARNING_FROM
 
 # Too few examples make weights that are noise: below these the defaults are used.
 MIN_CUSTOMERS = 200
-MIN_EACH_CLASS = 20
+MIN_EACH_CLASS = 50
 REASON_FROM = 0.2  # a contribution that raises the odds by a fifth or more is a reason
 MAX_REASONS = 4
 
