@@ -29,7 +29,7 @@ DEFAULT_WEIGHTS = {
     "recency": 1.1,  # per unit of log(days since / usual gap)
     "orders_season": -0.8,  # -1 = no orders where last year had some
     "revenue_year": -0.9,
-    "trend": -3.0,  # per fraction of an average month lost each month
+    "trend": -1.0,  # per half year of revenue lost, beyond last year's seasonal change
     "credit_share": 1.5,
     "detractor": 0.9,
     "promoter": -0.5,

@@ -110,23 +110,22 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
 
 
-# Trailing silence without a window function: silent waves closed after the last answered
+# Trailing silence in one window pass: silent waves closed after the last answered
 # one. Opted-out and undelivered waves neither break nor extend the run.
 _STATS_SQL = """
-WITH o AS (
-  SELECT customer_id, outcome, closed_at FROM wave_outcomes
-  WHERE closed_at < :until {customers}
-), last_answer AS (
-  SELECT customer_id, MAX(closed_at) AS at FROM o WHERE outcome = 'answered' GROUP BY customer_id
-)
-SELECT o.customer_id,
-       SUM(CASE WHEN o.outcome IN ('answered', 'non_response') THEN 1 ELSE 0 END),
-       SUM(CASE WHEN o.outcome = 'answered' THEN 1 ELSE 0 END),
-       SUM(CASE WHEN o.outcome = 'non_response'
-                 AND (la.at IS NULL OR o.closed_at > la.at) THEN 1 ELSE 0 END),
-       SUM(CASE WHEN o.outcome = 'opted_out' THEN 1 ELSE 0 END)
-FROM o LEFT JOIN last_answer la ON la.customer_id = o.customer_id
-GROUP BY o.customer_id
+SELECT customer_id,
+       SUM(CASE WHEN outcome IN ('answered', 'non_response') THEN 1 ELSE 0 END),
+       SUM(CASE WHEN outcome = 'answered' THEN 1 ELSE 0 END),
+       SUM(CASE WHEN outcome = 'non_response'
+                 AND (last_answer IS NULL OR closed_at > last_answer) THEN 1 ELSE 0 END),
+       SUM(CASE WHEN outcome = 'opted_out' THEN 1 ELSE 0 END)
+FROM (
+  SELECT customer_id, outcome, closed_at,
+         MAX(CASE WHEN outcome = 'answered' THEN closed_at END)
+           OVER (PARTITION BY customer_id) AS last_answer
+  FROM wave_outcomes WHERE closed_at < :until {customers}
+) o
+GROUP BY customer_id
 """
 
 _LAST_SCORE_SQL = """

@@ -4,7 +4,7 @@ the features that moved the score."""
 from __future__ import annotations
 
 import math
-from datetime import date, timedelta
+from datetime import timedelta
 
 from feedback.risk.features import EPOCH
 
@@ -18,9 +18,21 @@ def _month(day_number: float) -> str:
     return day.strftime("%B %Y")
 
 
-def describe(feature: str, raw: dict, j: int, as_of: date) -> str:
-    """One customer's (row j of a snapshot's raw arrays) reason for one feature."""
-    r = {k: v[j] for k, v in raw.items()}
+class _Row:
+    """Row j of a snapshot's raw columns, read only where a sentence needs it."""
+
+    __slots__ = ("columns", "j")
+
+    def __init__(self, columns: dict[str, list], j: int) -> None:
+        self.columns, self.j = columns, j
+
+    def __getitem__(self, name: str):
+        return self.columns[name][self.j]
+
+
+def describe(feature: str, columns: dict[str, list], j: int) -> str:
+    """One customer's (row j of a snapshot's raw columns, as lists) reason for one feature."""
+    r = _Row(columns, j)
     if feature == "recency":
         n, span = r["n730"], r["last"] - r["first"]
         usual = f", usually every {round(span / (n - 1))}" if n >= 2 and span > 0 else ""
@@ -35,12 +47,9 @@ def describe(feature: str, raw: dict, j: int, as_of: date) -> str:
         now, before = r["r365"], r["rprev"]
         return f"revenue {_pct((now - before) / before)} against the 12 months before"
     if feature == "trend":
-        monthly = r["r365"] / 12
-        slope = r["slope"] / 2 / 143
-        direction = "down" if slope < 0 else "up"
-        share = slope / monthly
-        return (f"monthly revenue trending {direction} ({_pct(share)} of an average month per "
-                "month, against last year's pattern)")  # fmt: skip
+        now = _pct((r["h1"] - r["h2"]) / r["h2"]) if r["h2"] > 0 else "up from nothing"
+        before = _pct((r["h3"] - r["h4"]) / r["h4"]) if r["h4"] > 0 else "no revenue"
+        return f"last 6 months' revenue {now} against the 6 before (a year earlier: {before})"
     if feature == "credit_share":
         return f"credits are {r['cr365'] / r['r365'] * 100:.0f} % of orders in the last 12 months"
     if feature in ("detractor", "score_drop", "promoter"):
