@@ -325,7 +325,9 @@ def feature_matrix(snapshot: Snapshot) -> np.ndarray:
     span = r["last"] - r["first"]
     usual_gap = np.where(n730 >= 2, span / np.maximum(n730 - 1, 1), 365.0)
     # Seasonal customers: as long a pause at this time last year is not a warning sign.
+    # A pause of under two weeks is never unusual, however often the customer orders.
     expected = np.fmax(usual_gap, np.where(r["days_since_ly"] <= 365, r["days_since_ly"], 0))
+    expected = np.maximum(expected, 14)
     recency = np.log((1 + r["days_since"]) / (1 + expected))
     o90, o90ly = r["o90"], r["o90ly"]
     season = (o90 - o90ly) / np.maximum(np.maximum(o90, o90ly), 1)
