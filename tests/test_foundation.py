@@ -29,17 +29,15 @@ def test_refuses_to_start_without_secret_key(monkeypatch):
         create_app(Config())
 
 
-def test_cli_without_secret_key_says_so_without_a_traceback(monkeypatch):
-    from click.testing import CliRunner
+def test_cli_without_secret_key_says_so_without_a_traceback(tmp_path):
+    # In a process of its own: inside the test run an app context is always active, and
+    # the command would use that app instead of building one (tests/test_cli_core.py).
+    from tests.test_cli_core import _feedback
 
-    from feedback.cli import main
-
-    monkeypatch.delenv("FEEDBACK_SECRET_KEY", raising=False)
-    monkeypatch.delenv("FEEDBACK_DEBUG", raising=False)
-    result = CliRunner().invoke(main, ["users", "create", "a@example.com", "--role", "agent"])
-    assert result.exit_code != 0
-    assert "FEEDBACK_SECRET_KEY is not set" in result.output
-    assert "Traceback" not in result.output
+    result = _feedback(tmp_path, "users", "create", "a@example.com", "--role", "agent")
+    assert result.returncode != 0
+    assert "FEEDBACK_SECRET_KEY is not set" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
 
 
 def test_config_from_environment(monkeypatch):
