@@ -121,10 +121,10 @@ def _date_aggregates(i: int) -> list[str]:
         f"SUM(CASE WHEN {_in(i, 0, 1, 2)} THEN {money}pos ELSE 0 END) AS r365_{i}",
         f"SUM(CASE WHEN {_in(i, 3, 4, 5)} THEN {money}pos ELSE 0 END) AS rprev{i}",
         f"SUM(CASE WHEN {_in(i, 0, 1, 2)} THEN {money}neg ELSE 0 END) AS cr365_{i}",
-        f"SUM(CASE WHEN {_in(i, 0, 1)} THEN {money}net ELSE 0 END) AS h1_{i}",
-        f"SUM(CASE WHEN {_in(i, 2)} THEN {money}net ELSE 0 END) AS h2_{i}",
-        f"SUM(CASE WHEN {_in(i, 3, 4)} THEN {money}net ELSE 0 END) AS h3_{i}",
-        f"SUM(CASE WHEN {_in(i, 5)} THEN {money}net ELSE 0 END) AS h4_{i}",
+        f"SUM(CASE WHEN {_in(i, 0, 1)} THEN {money}(pos - neg) ELSE 0 END) AS h1_{i}",
+        f"SUM(CASE WHEN {_in(i, 2)} THEN {money}(pos - neg) ELSE 0 END) AS h2_{i}",
+        f"SUM(CASE WHEN {_in(i, 3, 4)} THEN {money}(pos - neg) ELSE 0 END) AS h3_{i}",
+        f"SUM(CASE WHEN {_in(i, 5)} THEN {money}(pos - neg) ELSE 0 END) AS h4_{i}",
     ]
 
 
@@ -150,14 +150,12 @@ WITH coded AS (
          SUM(CASE WHEN amount > 0 THEN 1 ELSE 0 END) AS n,
          SUM(CASE WHEN amount > 0 THEN amount ELSE 0 END) AS pos,
          SUM(CASE WHEN amount < 0 THEN -amount ELSE 0 END) AS neg,
-         SUM(amount) AS net,
          MAX(CASE WHEN amount > 0 THEN date END) AS last_date,
          MIN(CASE WHEN amount > 0 THEN date END) AS first_date
   FROM coded GROUP BY customer_id, currency, {code_columns}
 ), g AS (
   SELECT grouped.customer_id, {code_columns}, grouped.n,
          {_float("grouped.pos")} AS pos, {_float("grouped.neg")} AS neg,
-         {_float("grouped.net")} AS net,
          {_day_sql("last_date")} AS last, {_day_sql("first_date")} AS first,
          CASE WHEN grouped.currency = :base THEN 1 ELSE {_float("COALESCE(r.rate, 0)")} END AS rate
   FROM grouped LEFT JOIN currency_rates r ON r.currency = grouped.currency

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from datetime import timedelta
+from functools import lru_cache
 
 from feedback.risk.features import EPOCH
 
@@ -14,8 +15,12 @@ def _pct(change: float) -> str:
 
 
 def _month(day_number: float) -> str:
-    day = EPOCH + timedelta(days=int(day_number))
-    return day.strftime("%B %Y")
+    return _month_name(int(day_number))
+
+
+@lru_cache(maxsize=4096)
+def _month_name(day_number: int) -> str:
+    return (EPOCH + timedelta(days=day_number)).strftime("%B %Y")
 
 
 class _Row:
