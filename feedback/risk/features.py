@@ -20,8 +20,8 @@ from datetime import UTC, date, datetime, time, timedelta
 import numpy as np
 from sqlalchemy import Date, bindparam, text
 
-from feedback.dbtypes import UTCDateTime
 from feedback.extensions import db
+from feedback.risk.attitude import add_attitude
 
 EPOCH = date(1970, 1, 1)
 MONTH_DAYS = 30.4375
@@ -79,12 +79,6 @@ def _float(column: str) -> str:
     if db.session.get_bind().dialect.name == "postgresql":
         return f"CAST({column} AS DOUBLE PRECISION)"
     return f"CAST({column} AS REAL)"
-
-
-def _moment_days_sql(column: str) -> str:
-    if db.session.get_bind().dialect.name == "postgresql":
-        return f"(EXTRACT(EPOCH FROM {column}) / 86400.0)"
-    return f"(julianday({column}) - 2440587.5)"
 
 
 # Periods before an as-of date, in days ago: [0, 90) is the last quarter, [0, 365) the last
@@ -166,54 +160,6 @@ FROM g GROUP BY g.customer_id
 """
 
 
-# {aday}: the answer's moment in days since 1970, so "half a year before" is plain arithmetic.
-# Window functions and a GROUP BY only, no self-join: the planner cannot misjudge a join of
-# two derived tables into a nested loop over every answer.
-_ANSWERS_SQL = """
-WITH a AS (
-  SELECT r.customer_id, r.score, {aday} AS aday,
-         ROW_NUMBER() OVER (PARTITION BY r.customer_id ORDER BY r.answered_at DESC, r.id DESC) AS k,
-         MAX({aday}) OVER (PARTITION BY r.customer_id) AS last_day
-  FROM responses r JOIN waves w ON w.id = r.wave_id JOIN surveys s ON s.id = w.survey_id
-  WHERE r.answered_at < :until AND r.answered_at >= :since AND r.score IS NOT NULL
-    AND s.template_key IN :nps_templates
-), earlier AS (
-  SELECT customer_id, score, aday,
-         ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY aday DESC, k) AS k
-  FROM a WHERE aday <= last_day - 180
-), picked AS (
-  SELECT customer_id, 1 AS which, score, aday FROM a WHERE k = 1
-  UNION ALL
-  SELECT customer_id, 2 AS which, score, aday FROM earlier WHERE k = 1
-)
-SELECT customer_id,
-       MAX(CASE WHEN which = 1 THEN score END), MAX(CASE WHEN which = 1 THEN aday END),
-       MAX(CASE WHEN which = 2 THEN score END), MAX(CASE WHEN which = 2 THEN aday END)
-FROM picked GROUP BY customer_id
-"""
-
-_SILENCE_SQL = """
-SELECT customer_id,
-       SUM(CASE WHEN outcome = 'non_response' AND (last_answer IS NULL OR closed_at > last_answer)
-                THEN 1 ELSE 0 END)
-FROM (
-  SELECT customer_id, outcome, closed_at,
-         MAX(CASE WHEN outcome = 'answered' THEN closed_at END)
-           OVER (PARTITION BY customer_id) AS last_answer
-  FROM wave_outcomes WHERE closed_at < :until
-) o
-GROUP BY customer_id
-"""
-
-# Cases opened from answers (not churn cases: the score must not feed on itself).
-_CASES_SQL = """
-SELECT customer_id, COUNT(*), SUM(CASE WHEN due_at < :until THEN 1 ELSE 0 END)
-FROM cases
-WHERE kind = 'answer' AND created_at < :until AND (closed_at IS NULL OR closed_at >= :until)
-GROUP BY customer_id
-"""
-
-
 @dataclass
 class Snapshot:
     """Raw per-customer figures as of one date, as arrays aligned on `customer_ids` (active
@@ -230,8 +176,9 @@ class Snapshot:
 def snapshots(
     as_of_dates: Sequence[date], *, base_currency: str, nps_templates: Sequence[str]
 ) -> list[Snapshot]:
-    """Raw figures for each date, from one transaction scan plus three small statements per
-    date. Customers appear in a date's snapshot when active then."""
+    """Raw figures for each date, from one transaction scan and one statement each for
+    answers, wave outcomes and cases, all dates at once. Customers appear in a date's
+    snapshot when active then."""
     dates = list(as_of_dates)
     params = {k: v for i, d in enumerate(dates) for k, v in _cutoffs(i, d).items()}
     params |= {"base": base_currency, "scan_end": max(dates),
@@ -255,7 +202,7 @@ def snapshots(
         raw["days_since"] = d - raw["last"]
         raw["days_since_ly"] = (d - 365) - raw["last_ly"]  # NaN: no order a year earlier
         out.append(Snapshot(as_of, ids, {k.rstrip("_"): v for k, v in raw.items()}))
-        _add_attitude(out[-1], nps_templates)
+    add_attitude(out, [end_of(d) for d in dates], nps_templates)
     return out
 
 
@@ -278,42 +225,6 @@ def _big_query_settings():
     finally:
         for name, value in zip(names, before, strict=True):
             db.session.execute(set_config, {"name": name, "value": value})
-
-
-def _lookup(snapshot: Snapshot, rows, width: int) -> list[np.ndarray]:
-    index = {int(c): j for j, c in enumerate(snapshot.customer_ids)}
-    values = [np.full(len(snapshot), np.nan) for _ in range(width)]
-    for row in rows:
-        j = index.get(int(row[0]))
-        if j is not None:
-            for k in range(width):
-                v = row[k + 1]
-                values[k][j] = np.nan if v is None else float(v)
-    return values
-
-
-def _add_attitude(snapshot: Snapshot, nps_templates: Sequence[str]) -> None:
-    until = end_of(snapshot.as_of)
-    typed = bindparam("until", type_=UTCDateTime())
-    answers = text(_ANSWERS_SQL.format(aday=_moment_days_sql("r.answered_at"))).bindparams(
-        typed, bindparam("since", type_=UTCDateTime()), bindparam("nps_templates", expanding=True)
-    )
-    # The previous score: the latest at least half a year before the last one.
-    rows = db.session.execute(
-        answers,
-        {"until": until, "since": until - timedelta(days=730),
-         "nps_templates": list(nps_templates) or [""]},
-    ).fetchall()  # fmt: skip
-    score, answered_day, prev, prev_day = _lookup(snapshot, rows, 4)
-    silence = _lookup(snapshot, db.session.execute(
-        text(_SILENCE_SQL).bindparams(typed), {"until": until}).fetchall(), 1)[0]  # fmt: skip
-    open_cases, breached = _lookup(snapshot, db.session.execute(
-        text(_CASES_SQL).bindparams(typed), {"until": until}).fetchall(), 2)  # fmt: skip
-    snapshot.raw |= {
-        "score": score, "answered_day": answered_day, "prev_score": prev, "prev_day": prev_day,
-        "silence": np.nan_to_num(silence), "open_cases": np.nan_to_num(open_cases),
-        "breached_cases": np.nan_to_num(breached),
-    }  # fmt: skip
 
 
 def feature_matrix(snapshot: Snapshot) -> np.ndarray:
