@@ -13,6 +13,7 @@ from feedback.customers.models import ABC_CLASSES, LANGUAGES, PROGRAMMES
 from feedback.customers.segments import latest_run
 from feedback.customers.services import current_segment, get_customer
 from feedback.errors import NotFound
+from feedback.list_filters import parse_segment_filters, shown, whole_number
 
 PER_PAGE = 50
 MAX_QUERY = 200
@@ -24,17 +25,6 @@ def staff_only():
     return require_role("agent")
 
 
-def _whole_number(text: str) -> int | None:
-    """A positive whole number that fits a database integer, or None ('²', '-1', '1e3')."""
-    if not (text.isascii() and text.isdigit()) or len(text) > 9:
-        return None
-    return int(text)
-
-
-def _shown(value: str) -> str:
-    return f"“{value[:40]}{'…' if len(value) > 40 else ''}”"
-
-
 def parse_filters(args: MultiDict) -> tuple[queries.ListFilters, int, list[str]]:
     """Filters and page number from the query string; what cannot be used is dropped and named.
 
@@ -44,33 +34,19 @@ def parse_filters(args: MultiDict) -> tuple[queries.ListFilters, int, list[str]]
     # Control characters (NUL above all) are never in a name, and PostgreSQL refuses NUL.
     text = "".join(ch for ch in args.get("q") or "" if ch.isprintable())
     filters = queries.ListFilters(q=text.strip()[:MAX_QUERY])
-    for value in args.getlist("class"):
-        value = value.strip().upper()
-        if value in ABC_CLASSES:
-            if value not in filters.classes:
-                filters.classes.append(value)
-        elif value:
-            ignored.append(f"class {_shown(value)}")
+    parse_segment_filters(args, filters, ignored)
 
     def choice(name: str, allowed) -> str | None:
         value = (args.get(name) or "").strip().lower()
         if value and value not in allowed:
-            ignored.append(f"{name} {_shown(value)}")
+            ignored.append(f"{name} {shown(value)}")
             return None
         return value or None
 
-    filters.programme = choice("programme", PROGRAMMES)
     filters.language = choice("language", LANGUAGES)
-    owner = (args.get("owner") or "").strip().lower()
-    if owner == queries.NO_OWNER:
-        filters.owner = queries.NO_OWNER
-    elif _whole_number(owner) is not None:
-        filters.owner = _whole_number(owner)
-    elif owner:
-        ignored.append(f"owner {_shown(owner)}")
     filters.sort = choice("sort", queries.SORTS) or "revenue"
     filters.direction = choice("dir", ("asc", "desc")) or queries.DEFAULT_DIRECTION[filters.sort]
-    return filters, _whole_number((args.get("page") or "1").strip()) or 1, ignored
+    return filters, whole_number((args.get("page") or "1").strip()) or 1, ignored
 
 
 def _args(filters: queries.ListFilters) -> dict:

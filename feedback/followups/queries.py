@@ -25,8 +25,7 @@ from feedback.followups.status import (
     status_query,
     visible_condition,
 )
-
-NO_OWNER = "none"
+from feedback.list_filters import NO_OWNER  # noqa: F401  (the pages read it from here)
 
 
 @dataclass

@@ -22,6 +22,7 @@ from feedback.followups import bp, queries, services
 from feedback.followups.forms import ContactForm
 from feedback.followups.programme import Programme, ProgrammeError, load_programme
 from feedback.followups.status import FollowupStatus, local_today, may_follow_up
+from feedback.list_filters import parse_segment_filters
 from feedback.web import error_response
 
 PER_GROUP = 25  # customers shown per owner before "show all"
@@ -122,25 +123,7 @@ def parse_filters(args: MultiDict) -> tuple[queries.OverdueFilters, list[str]]:
     """Filters from the query string; what cannot be used is dropped and named, never an
     error (links get hand-edited and go stale)."""
     filters, ignored = queries.OverdueFilters(), []
-    for value in args.getlist("class"):
-        value = value.strip().upper()
-        if value in ABC_CLASSES:
-            if value not in filters.classes:
-                filters.classes.append(value)
-        elif value:
-            ignored.append(f"class “{value[:40]}”")
-    programme = (args.get("programme") or "").strip().lower()
-    if programme in PROGRAMMES:
-        filters.programme = programme
-    elif programme:
-        ignored.append(f"programme “{programme[:40]}”")
-    owner = (args.get("owner") or "").strip().lower()
-    if owner == queries.NO_OWNER:
-        filters.owner = queries.NO_OWNER
-    elif owner.isascii() and owner.isdigit() and len(owner) < 10:
-        filters.owner = int(owner)
-    elif owner:
-        ignored.append(f"owner “{owner[:40]}”")
+    parse_segment_filters(args, filters, ignored)
     filters.automated = (args.get("automated") or "") in ("1", "on", "true")
     return filters, ignored
 

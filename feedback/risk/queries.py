@@ -15,6 +15,7 @@ from feedback.customers.models import Customer, CustomerSegment
 from feedback.customers.queries import Page
 from feedback.customers.segments import latest_run_id
 from feedback.extensions import db
+from feedback.list_filters import NO_OWNER  # noqa: F401  (the pages read it from here)
 from feedback.responses.models import Response
 from feedback.risk.models import ChurnRun, ChurnScore, WaveOutcome
 from feedback.surveys.models import Survey, Wave
@@ -90,7 +91,6 @@ REASON_LABELS = {
     "open_cases": "Open cases",
     "breached_cases": "Cases past deadline",
 }
-NO_OWNER = "none"
 
 
 @dataclass

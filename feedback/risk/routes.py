@@ -8,7 +8,7 @@ from flask_login import current_user
 from feedback.auth.decorators import require_role
 from feedback.customers.models import ABC_CLASSES, PROGRAMMES
 from feedback.customers.queries import owner_choices
-from feedback.customers.routes import _shown, _whole_number
+from feedback.list_filters import parse_segment_filters, shown, whole_number
 from feedback.risk import queries
 
 bp = Blueprint("risk", __name__)
@@ -21,33 +21,15 @@ def staff_only():
 
 
 def parse_filters(args) -> tuple[queries.AtRiskFilters, int, list[str]]:
-    """Filters from the query string; what cannot be used is dropped and named, never raised
-    (a stale or hand-edited link must not fail the page)."""
+    """Filters from the query string; what cannot be used is dropped and named."""
     filters, ignored = queries.AtRiskFilters(), []
-    for value in args.getlist("class"):
-        value = value.strip().upper()
-        if value in ABC_CLASSES and value not in filters.classes:
-            filters.classes.append(value)
-        elif value and value not in ABC_CLASSES:
-            ignored.append(f"class {_shown(value)}")
-    programme = (args.get("programme") or "").strip().lower()
-    if programme in PROGRAMMES:
-        filters.programme = programme
-    elif programme:
-        ignored.append(f"programme {_shown(programme)}")
-    owner = (args.get("owner") or "").strip().lower()
-    if owner == queries.NO_OWNER:
-        filters.owner = queries.NO_OWNER
-    elif _whole_number(owner) is not None:
-        filters.owner = _whole_number(owner)
-    elif owner:
-        ignored.append(f"owner {_shown(owner)}")
+    parse_segment_filters(args, filters, ignored)
     reason = (args.get("reason") or "").strip().lower()
     if reason in queries.REASON_LABELS:
         filters.reason = reason
     elif reason:
-        ignored.append(f"reason {_shown(reason)}")
-    return filters, _whole_number((args.get("page") or "1").strip()) or 1, ignored
+        ignored.append(f"reason {shown(reason)}")
+    return filters, whole_number((args.get("page") or "1").strip()) or 1, ignored
 
 
 @bp.get("/at-risk")

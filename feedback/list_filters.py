@@ -1,0 +1,47 @@
+"""The class, programme and owner filters that the customer lists share (Customers, At risk,
+Follow-ups): read from a query string, never an error. A stale or hand-edited link drops
+what it cannot use and names it, so the page can say what it ignored."""
+
+from __future__ import annotations
+
+from werkzeug.datastructures import MultiDict
+
+from feedback.customers.models import ABC_CLASSES, PROGRAMMES
+
+NO_OWNER = "none"  # the owner filter's value for customers without an owner
+
+
+def shown(value: str) -> str:
+    """A bad value as the page names it: quoted and cut short."""
+    return f"“{value[:40]}{'…' if len(value) > 40 else ''}”"
+
+
+def whole_number(text: str) -> int | None:
+    """A positive whole number that fits a database integer, or None ('²', '-1', '1e3')."""
+    if not (text.isascii() and text.isdigit()) or len(text) > 9:
+        return None
+    return int(text)
+
+
+def parse_segment_filters(args: MultiDict, filters, ignored: list[str]) -> None:
+    """Set `filters.classes`, `.programme` and `.owner` (a user id or NO_OWNER) from `args`,
+    appending what cannot be used to `ignored`."""
+    for value in args.getlist("class"):
+        value = value.strip().upper()
+        if value in ABC_CLASSES:
+            if value not in filters.classes:
+                filters.classes.append(value)
+        elif value:
+            ignored.append(f"class {shown(value)}")
+    programme = (args.get("programme") or "").strip().lower()
+    if programme in PROGRAMMES:
+        filters.programme = programme
+    elif programme:
+        ignored.append(f"programme {shown(programme)}")
+    owner = (args.get("owner") or "").strip().lower()
+    if owner == NO_OWNER:
+        filters.owner = NO_OWNER
+    elif whole_number(owner) is not None:
+        filters.owner = whole_number(owner)
+    elif owner:
+        ignored.append(f"owner {shown(owner)}")
