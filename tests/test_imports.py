@@ -4,14 +4,22 @@ nothing, problems by line and column), and re-imports that add nothing."""
 from __future__ import annotations
 
 import codecs
+import re
 from datetime import date
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select, text
 
-from feedback.customers.imports import run_import
-from feedback.customers.imports.values import BadValue, parse_amount, parse_date
+from feedback.customers.imports import run_import, transactions
+from feedback.customers.imports.reading import read_csv
+from feedback.customers.imports.values import (
+    BadValue,
+    amount_text,
+    amount_texts,
+    parse_amount,
+    parse_date,
+)
 from feedback.customers.models import Contact, CurrencyRate, Customer, Transaction
 from feedback.extensions import db
 
@@ -76,6 +84,29 @@ def test_amounts_in_every_spelling(raw, expected):
             parse_amount(raw)
     else:
         assert parse_amount(raw) == Decimal(expected)
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        ["1.234,50", "1234,50", "0,05", "-0,00", "0,00", "-12.345.678,90", "999,99"],
+        ["1234567890123456,00", "12345678901234567,00"],  # 17 digits: too large
+        ["007,50", "-99,5", " 42 ", "1 234,50", "1.234.567,5", "1234.50", "1,234.50"],
+        ["1234.50", "-0.00", "0.10", "99", "1.005"],
+        ["1.234,50", "ten", "1.234"],
+        ["1,00", ""],
+        ["", "1,00"],
+        [],
+    ],
+)
+def test_a_column_of_amounts_reads_as_each_amount_alone(column):
+    try:
+        expected = [amount_text(raw) for raw in column]
+    except BadValue as exc:
+        with pytest.raises(BadValue, match=re.escape(str(exc))):
+            amount_texts(column)
+    else:
+        assert amount_texts(column) == expected
 
 
 @pytest.mark.parametrize(
@@ -165,6 +196,81 @@ def test_transactions_in_every_amount_and_date_spelling(two_customers):
     assert _amounts() == [Decimal("1234.50")] * 3 + [Decimal("-1000.00"), Decimal("-250.00")]
     kinds = list(db.session.scalars(select(Transaction.kind).order_by(Transaction.id)))
     assert kinds == ["order", "order", "order", "credit", "credit"]
+
+
+def _stored_transactions() -> list[tuple]:
+    columns = ("customer_id", "date", "amount", "currency", "kind", "external_id", "fingerprint")
+    rows = db.session.execute(select(*(getattr(Transaction, c) for c in columns))).all()
+    return sorted((tuple(row) for row in rows), key=repr)
+
+
+@pytest.fixture
+def row_checks(monkeypatch):
+    """How many times a transactions import went row by row instead of column-wise."""
+    calls = []
+    check = transactions._check
+    monkeypatch.setattr(
+        transactions, "_check", lambda *args, **kwargs: calls.append(1) or check(*args, **kwargs)
+    )
+    return calls
+
+
+def test_plain_files_are_read_column_wise_and_store_what_row_by_row_stores(
+    two_customers, row_checks
+):
+    rows = [
+        "C1;05-02-2026;1.234,50;DKK;order;F-1",
+        "C1;5.2.2026;1 234,50;dkk;order;F-2",
+        "C1;2026-02-05;1234.50;DKK;;F-3",
+        " C2 ;2026-02-05;1\u00a0000,00;EUR;credit; K-1 ",
+        "C2;06-02-2026;-250,00;EUR;;K-2",
+        "C2;06-02-2026;-250,00;EUR;;",  # no id, negative, no kind: a credit
+        "C2;06-02-2026;250,00;EUR;Credit;",  # the same credit spelled the other way
+        "C1;07-02-2026;0,00;DKK;credit;",
+        "C1;07-02-2026;-0,00;DKK;;",
+        "C1;08-02-2026;99,5;DKK;order;",
+        "C1;08-02-2026;99,50;DKK;ORDER;",  # identical to the row above: occurrence 2
+        "C1;09-02-2026;007,50;DKK;order;",
+        "C1;09-02-2026;12.345.678,90;DKK;order;",
+        "C1;10-02-2026;1234;DKK;order;",
+    ]
+    header = "customer_external_id;date;amount;currency;kind;transaction_id;note\r\n"
+    plain = header + "".join(f"{row};x\r\n" for row in rows) + "\r\n"
+    report = _import("transactions", plain)
+    assert report.ok and (report.rows, report.created) == (14, 14), report.problem_lines()
+    assert row_checks == []
+    stored = _stored_transactions()
+    assert sorted(a for _, _, a, *_ in stored if a < 0) == [Decimal(-1000)] + [Decimal(-250)] * 3
+    # One quoted field and the file is read row by row, as it always was: the same rows.
+    db.session.execute(text("DELETE FROM transactions"))
+    db.session.commit()
+    quoted = plain.replace(";x\r\n", ';"x"\r\n', 1)
+    assert _import("transactions", quoted).created == 14
+    assert row_checks == [1]
+    assert _stored_transactions() == stored
+    again = _import("transactions", plain)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 14)
+    assert row_checks == [1]
+
+
+@pytest.mark.parametrize(
+    ("data", "plain"),
+    [
+        ("a;b\nC1;1\nC2;2\n", [[["C1", "C2"], ["1", "2"]]]),
+        ("a\tb\r\nC1\t1\r\n\r\n\r\n", [[["C1"], ["1"]]]),
+        ("a;b\n", []),
+        ("a;b", []),
+        ('a;b\nC1;"1"\n', None),  # quotes: the csv module reads those
+        ("a;b\nC1;1\rC2;2\n", None),  # a lone CR ends a line for the csv module
+        ("a;b\nC1;1\x00\n", None),
+        ("a;b\nC1;1\n\nC2;2\n", [None]),  # a blank line in between
+        ("a;b\nC1;1;\n", [None]),  # a field too many
+        ("a;b\nC1\n", [None]),  # a field short
+    ],
+)
+def test_which_files_are_plain(data, plain):
+    blocks = read_csv(data.encode()).plain_blocks()
+    assert (None if blocks is None else list(blocks)) == plain
 
 
 def test_contacts_upsert_by_customer_and_email_and_never_touch_status(two_customers):
@@ -373,10 +479,11 @@ def test_header_only_file_is_fine_and_unknown_columns_are_named():
 
 @pytest.fixture
 def small_chunks(monkeypatch):
-    from feedback.customers.imports import merge
+    from feedback.customers.imports import merge, reading
 
     monkeypatch.setattr(merge, "CHUNK_ROWS", 3)
     monkeypatch.setattr(merge, "LARGE_IMPORT_ROWS", 3)
+    monkeypatch.setattr(reading, "BLOCK_CHARS", 60)  # plain files: two lines a block
 
 
 def _foreign_keys() -> int:
@@ -408,3 +515,23 @@ def test_chunked_merge_is_still_all_or_nothing_and_idempotent(two_customers, sma
     bad = _import("transactions", data + "C2;02-04-2026;5,00;DKK;order;NEW\n" + "C9;x;y;z;w;\n")
     assert not bad.ok and bad.problem_lines()[0].startswith("line 15, column customer_external_id")
     assert _count(Transaction) == 12 and _foreign_keys() == 1
+
+
+def test_plain_blocks_abandon_what_they_staged_when_a_later_block_is_bad(
+    two_customers, small_chunks, row_checks
+):
+    header = "customer_external_id;date;amount;currency;kind;transaction_id\n"
+    rows = [f"C1;01-03-2026;{n},00;DKK;order;T{n}\n" for n in range(1, 9)]
+    report = _import("transactions", header + "".join(rows) + "C2;01-03-2026;1,00;DKK;order;T2\n")
+    assert report.ok and report.created == 9 and row_checks == []
+    for bad, expected in [
+        ("C1;02-03-2026;5,00;DKK;order;T3\n", "line 11, column transaction_id: T3 for C1 is "
+         "already on line 4"),
+        ("C1;02-03-2026;5,00;DKK;order;T9\nC1;02-03-2026;-5,00;DKK;order;\n", "line 12, "
+         "column amount: an order cannot be negative (-5.00); use kind credit"),
+    ]:  # fmt: skip
+        report = _import(
+            "transactions", header + "".join(rows) + "C2;01-03-2026;1,00;DKK;;\n" + bad
+        )
+        assert report.problem_lines() == [expected]
+    assert len(row_checks) == 2 and _count(Transaction) == 9

@@ -51,8 +51,10 @@ def run_import(
         report.encoding, report.delimiter = csv_file.encoding, csv_file.delimiter
         index = _column_index(csv_file.header, importer, report)
         if report.ok:
+            # The file iterates over its rows; the transactions importer also reads a plain
+            # file's columns from it (reading.CsvFile.plain_blocks).
             importer.import_rows(
-                csv_file.rows, index, report, base_currency=base_currency, dry_run=dry_run
+                csv_file, index, report, base_currency=base_currency, dry_run=dry_run
             )
     except UnreadableFile as exc:
         report.add_problem(None, None, str(exc))

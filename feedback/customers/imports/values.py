@@ -73,6 +73,41 @@ def amount_text(raw: str) -> str:
     return _canonical(sign, whole, fraction.rstrip("0")[:2])
 
 
+# The two spellings nearly every amount column is written in, kept to values whose canonical
+# text follows from a plain replace: no leading zeros, exactly two decimals, at most 16
+# digits (1.234,50 1234,50 -0,50 / 1234.50). -0,00 is mended after the replace.
+_USUAL_COMMA = r"-?(?:[1-9]\d{0,15}|[1-9]\d{0,2}(?:\.\d{3}){1,4}|0),\d\d"
+_USUAL_POINT = r"-?(?:[1-9]\d{0,15}|0)\.\d\d"
+# Matches at the start of each line of a column that is not in the usual spelling.
+_UNUSUAL_COMMA = re.compile(rf"(?m)^(?!{_USUAL_COMMA}$)")
+_UNUSUAL_POINT = re.compile(rf"(?m)^(?!{_USUAL_POINT}$)")
+
+
+def amount_texts(raws: list[str]) -> list[str]:
+    """amount_text of every value of a column, raising BadValue for the first bad one.
+
+    One regex pass over the column joined by line breaks finds the values not in the
+    column's usual spelling; the rest become canonical with two replaces over the whole
+    column, and only the unusual ones go through amount_text one by one."""
+    if not raws:
+        return []
+    joined = "\n".join(raws)
+    if joined.count("\n") != len(raws) - 1:  # a value holds a line break
+        return list(map(amount_text, raws))
+    if "," in joined:
+        unusual, texts = _UNUSUAL_COMMA, joined.replace(".", "").replace(",", ".").split("\n")
+    else:
+        unusual, texts = _UNUSUAL_POINT, joined.split("\n")
+    line, counted = 0, 0
+    for match in unusual.finditer(joined):
+        line += joined.count("\n", counted, match.start())
+        counted = match.start()
+        texts[line] = amount_text(raws[line])
+    if "-0.00" in texts:  # no negative zero
+        texts = ["0.00" if text == "-0.00" else text for text in texts]
+    return texts
+
+
 def _canonical(sign: str, whole: str, fraction: str) -> str:
     whole = whole.lstrip("0") or "0"
     fraction = (fraction + "00")[:2]
