@@ -148,6 +148,7 @@ CUSTOMERS = (
         ("windows-1252", CUSTOMERS.encode("cp1252")),
         ("utf-16 (Excel unicode text)", CUSTOMERS.replace(";", "\t").encode("utf-16")),
         ("CRLF", CUSTOMERS.replace("\n", "\r\n").encode("utf-8")),
+        ("CR only (old Mac)", CUSTOMERS.replace("\n", "\r").encode("utf-8")),
         ("comma", CUSTOMERS.replace(";", ",").encode("utf-8")),
         ("tab", CUSTOMERS.replace(";", "\t").encode("utf-8")),
         (

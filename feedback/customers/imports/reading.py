@@ -90,7 +90,10 @@ def detect_delimiter(header_line: str) -> str:
     """The delimiter that splits the header line into the most fields (quotes respected)."""
     counts = {}
     for delimiter in DELIMITERS:
-        fields = next(csv.reader([header_line], delimiter=delimiter), [])
+        try:
+            fields = next(csv.reader([header_line], delimiter=delimiter), [])
+        except csv.Error:  # a stray line break inside the header
+            fields = []
         counts[delimiter] = len(fields)
     best = max(DELIMITERS, key=lambda d: counts[d])
     if counts[best] < 2:
@@ -107,6 +110,8 @@ def read_csv(data: bytes) -> CsvFile:
         text = text[1:]
     if not text.strip():
         raise UnreadableFile("the file is empty")
+    if "\n" not in text and "\r" in text:  # old Mac line ends: carriage returns only
+        text = text.replace("\r", "\n")
     end = text.find("\n")
     header_line = (text if end < 0 else text[:end]).rstrip("\r")
     delimiter = detect_delimiter(header_line)
