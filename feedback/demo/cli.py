@@ -6,11 +6,13 @@ import time
 from datetime import date
 
 import click
+import numpy as np
 from flask import current_app
 from flask.cli import AppGroup
 
 from feedback.cases.models import CASE_STATUSES
 from feedback.demo.churn import WEEKS_BACK, seed_churn
+from feedback.demo.followups import seed_followups
 from feedback.demo.seed import (
     MAX_CUSTOMERS,
     MAX_YEARS,
@@ -54,6 +56,7 @@ def seed_command(customers, years, seed, if_empty):
         result = seed_demo(current_app.config, customers=customers, years=years, seed=seed)
         db.session.commit()
         scored, model, churn_cases = seed_churn(current_app.config, date.today())
+        contacts = seed_followups(current_app.config, np.random.default_rng(seed), date.today())
         db.session.commit()
         refresh_statistics()  # the planner sees the demo's real sizes from the first page
     except DomainError as exc:
@@ -75,6 +78,7 @@ def seed_command(customers, years, seed, if_empty):
             click.echo(f"{result.cases_within_sla:.0%} of the closed cases met their deadline.")
     click.echo(f"Churn risk: {scored:,} active customers scored weekly over the last "
                f"{WEEKS_BACK} weeks ({model} model); {churn_cases:,} new churn cases.")  # fmt: skip
+    click.echo(f"Follow-up contacts logged over the last year: {contacts:,}.")
     for note in result.notes:
         click.echo(f"Note: {note}")
     click.echo(f"Logins (also in {path}, readable only by you):")
