@@ -53,6 +53,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--fresh", action="store_true", help="Seed again even if present.")
     args = parser.parse_args()
 
     workdir = Path(tempfile.gettempdir()) / "feedback-bench"
@@ -60,11 +61,15 @@ def main() -> None:
     app = bench_app(SCHEMA, fresh=False, workdir=workdir)
     with app.app_context():
         present = db.session.scalar(select(func.count()).select_from(Customer))
-    if present != args.customers:
+    if present != args.customers or args.fresh:
         print(f"seeding {args.customers:,} customers (found {present:,}) ...", flush=True)
         app = bench_app(SCHEMA, fresh=True, workdir=workdir)
         result = seed(app, args.customers, 3, 42)
         print(f"  seeded in {sum(result.phases.values()):.0f} s", flush=True)
+        with app.app_context():  # as a live database would be: vacuumed and analysed
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                if conn.dialect.name == "postgresql":
+                    conn.exec_driver_sql("VACUUM ANALYZE")
 
     with app.app_context():
         count = db.session.scalar(select(func.count()).select_from(Transaction))

@@ -100,15 +100,17 @@ GROUP BY customer_id
 
 
 def _lookup(customer_ids: np.ndarray, rows, columns: Sequence[int]) -> list[np.ndarray]:
-    """The given result columns as arrays aligned on `customer_ids` (NaN where absent)."""
-    index = {int(c): j for j, c in enumerate(customer_ids.tolist())}
+    """The given result columns as arrays aligned on `customer_ids` (sorted; NaN where a
+    customer has no row), matched with one binary search instead of a loop per row."""
     values = [np.full(len(customer_ids), np.nan) for _ in columns]
-    for row in rows:
-        j = index.get(int(row[0]))
-        if j is not None:
-            for k, column in enumerate(columns):
-                v = row[column]
-                values[k][j] = np.nan if v is None else float(v)
+    if not rows or not len(customer_ids):
+        return values
+    table = np.array(rows, dtype=float)
+    ids = table[:, 0].astype(np.int64)
+    at = np.minimum(np.searchsorted(customer_ids, ids), len(customer_ids) - 1)
+    found = customer_ids[at] == ids
+    for k, column in enumerate(columns):
+        values[k][at[found]] = table[found, column]
     return values
 
 
@@ -126,7 +128,8 @@ def add_attitude(snapshots, until: Sequence, nps_templates: Sequence[str]) -> No
         stmt = text(sql).bindparams(*(p for p in typed if f":{p.key}" in sql))
         if extra:
             stmt = stmt.bindparams(bindparam("nps_templates", expanding=True))
-        return db.session.execute(stmt, {**params, **extra}).fetchall()
+        result = db.session.execute(stmt, {**params, **extra})
+        return result.cursor.fetchall() if result.cursor is not None else []
 
     answers = run(_answers_sql(count), nps_templates=list(nps_templates) or [""])
     silence = run(_silence_sql(count))
