@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import numpy as np
-from sqlalchemy import Date, bindparam, delete, select, text
+from sqlalchemy import Date, bindparam, delete, func, select, text
 
+from feedback.customers.models import Customer
 from feedback.dbtypes import utcnow
 from feedback.errors import DomainError
 from feedback.extensions import db
@@ -29,6 +30,7 @@ from feedback.risk.models import ChurnRun, ChurnScore
 from feedback.risk.reasons import describe
 
 DEFAULT_HORIZON = 180
+FIT_SAMPLE = 25_000
 SIGNALS = ("combined", "nps", "non_response", "recency", "behaviour")
 
 
@@ -64,14 +66,16 @@ def score_as_of(as_of: date, *, horizon_days: int, base_currency: str, nps_templ
     score the customers active at `as_of`. Reads nothing dated after `as_of`."""
     check_horizon(horizon_days)
     fit_date = as_of - timedelta(days=horizon_days)
+    every = fit_sample_every()
     earlier, current = snapshots(
-        [fit_date, as_of], base_currency=base_currency, nps_templates=nps_template_keys
-    )
+        [fit_date, as_of], base_currency=base_currency, nps_templates=nps_template_keys,
+        sample_every=[every, 1],
+    )  # fmt: skip
     x = feature_matrix(current)
     x_fit = feature_matrix(earlier)
     y_fit = churned_by(earlier, current)
     fit = {"fitted_as_of": fit_date.isoformat(), "customers": int(len(y_fit)),
-           "churned": int(y_fit.sum())}  # fmt: skip
+           "churned": int(y_fit.sum()), "sample_every": every}  # fmt: skip
     if churn_model.enough_history(y_fit):
         model, kind = churn_model.fit(x_fit, y_fit), "fitted"
         fit["auc_in_sample"] = _rounded(churn_model.auc(model.logit(x_fit), y_fit))
@@ -85,6 +89,14 @@ def score_as_of(as_of: date, *, horizon_days: int, base_currency: str, nps_templ
         )
     probability = model.probability(x) if len(x) else np.zeros(0)
     return Scored(current, x, model, kind, fit, probability, fit_data)
+
+
+def fit_sample_every() -> int:
+    """Fit on every n-th customer (by id) so that about FIT_SAMPLE customers are used: a
+    logistic regression of eleven weights learns as well from 25,000 customers as from
+    100,000, and the fit date's features then cost a quarter as much."""
+    customers = db.session.scalar(select(func.count()).select_from(Customer)) or 0
+    return max(1, customers // FIT_SAMPLE)
 
 
 def churned_by(earlier: Snapshot, later: Snapshot) -> np.ndarray:

@@ -87,11 +87,14 @@ def _float(column: str) -> str:
 PERIOD_STARTS = (0, 90, 182, 365, 455, 547, 730)
 
 
-def _period(i: int) -> str:
+def _period(i: int, sample_every: int = 1) -> str:
     """The row's period code before date i, by comparing its date with bound cut-off dates
-    (:d{i}_{k} is the day `PERIOD_STARTS[k]` days before): no arithmetic per row."""
+    (:d{i}_{k} is the day `PERIOD_STARTS[k]` days before): no arithmetic per row. With
+    `sample_every` n > 1 only every n-th customer (by id) is coded; the others get 9, as if
+    their rows came after the date, and are left out of that date's snapshot."""
     steps = " ".join(f"WHEN date > :d{i}_{k + 1} THEN {k}" for k in range(len(PERIOD_STARTS) - 1))
-    return f"CASE WHEN date > :d{i}_0 THEN 9 {steps} ELSE 6 END"
+    sample = f"WHEN customer_id % {int(sample_every)} <> 0 THEN 9 " if sample_every > 1 else ""
+    return f"CASE {sample}WHEN date > :d{i}_0 THEN 9 {steps} ELSE 6 END"
 
 
 def _cutoffs(i: int, as_of: date) -> dict[str, date]:
@@ -130,12 +133,13 @@ _COLUMNS = ("last", "first", "n730_", "last_ly", "o90_", "o90ly", "r365_", "rpre
             "h1_", "h2_", "h3_", "h4_")  # fmt: skip
 
 
-def _orders_sql(count: int) -> str:
+def _orders_sql(count: int, sample_every: Sequence[int] = ()) -> str:
     """Two levels, so the ten million rows see only a few cheap expressions each: rows are
     grouped by customer, currency and their period before every as-of date (a handful of
     groups per customer); the figures per date are then conditional sums over those groups,
     converted into the base currency there (every sum is linear, so that is exact)."""
-    codes = ", ".join(f"{_period(i)} AS c{i}" for i in range(count))
+    every = list(sample_every) or [1] * count
+    codes = ", ".join(f"{_period(i, every[i])} AS c{i}" for i in range(count))
     code_columns = ", ".join(f"c{i}" for i in range(count))
     figures = ",\n  ".join(a for i in range(count) for a in _date_aggregates(i))
     return f"""
@@ -183,16 +187,21 @@ class Snapshot:
 
 
 def snapshots(
-    as_of_dates: Sequence[date], *, base_currency: str, nps_templates: Sequence[str]
+    as_of_dates: Sequence[date],
+    *,
+    base_currency: str,
+    nps_templates: Sequence[str],
+    sample_every: Sequence[int] = (),
 ) -> list[Snapshot]:
     """Raw figures for each date, from one transaction scan and one statement each for
     answers, wave outcomes and cases, all dates at once. Customers appear in a date's
-    snapshot when active then."""
+    snapshot when active then (and, with `sample_every[i]` n, when their id is a multiple
+    of n)."""
     dates = list(as_of_dates)
     params = {k: v for i, d in enumerate(dates) for k, v in _cutoffs(i, d).items()}
     params |= {"base": base_currency, "scan_end": max(dates),
                "scan_start": min(dates) - timedelta(days=730)}  # fmt: skip
-    stmt = text(_orders_sql(len(dates))).bindparams(
+    stmt = text(_orders_sql(len(dates), sample_every)).bindparams(
         *(bindparam(name, type_=Date) for name in params if name not in ("base",))
     )
     with _big_query_settings():
