@@ -13,21 +13,20 @@ import numpy as np
 from sqlalchemy import bindparam, text
 
 from feedback.dbtypes import UTCDateTime
-from feedback.extensions import db
 
 LOOKBACK_DAYS = 730  # answers older than two years say little about today
 PREVIOUS_AFTER_DAYS = 180  # "before": an answer at least half a year before the last one
 
 
-def _moment_days_sql(column: str) -> str:
+def _moment_days_sql(column: str, dialect: str) -> str:
     """A timestamp as days since 1970 (a float), so "half a year before" is arithmetic."""
-    if db.session.get_bind().dialect.name == "postgresql":
+    if dialect == "postgresql":
         return f"(EXTRACT(EPOCH FROM {column}) / 86400.0)"
     return f"(julianday({column}) - 2440587.5)"
 
 
-def _answers_sql(count: int) -> str:
-    aday = _moment_days_sql("r.answered_at")
+def _answers_sql(count: int, dialect: str) -> str:
+    aday = _moment_days_sql("r.answered_at", dialect)
     window = "OVER (PARTITION BY customer_id)"
     last = ", ".join(
         f"MAX(CASE WHEN r.answered_at < :u{i} AND r.answered_at >= :s{i} THEN {aday} END) "
@@ -114,11 +113,12 @@ def _lookup(customer_ids: np.ndarray, rows, columns: Sequence[int]) -> list[np.n
     return values
 
 
-def add_attitude(snapshots, until: Sequence, nps_templates: Sequence[str]) -> None:
-    """Add score, answered_day, prev_score, prev_day, silence, open_cases and breached_cases
-    to each snapshot's raw figures; `until[i]` is the first instant after snapshot i's day."""
-    count = len(snapshots)
-    params: dict = {"u_max": max(until), "u_min": min(until), "s_min": min(until)}
+def attitude_rows(connection, until: Sequence, nps_templates: Sequence[str]) -> tuple:
+    """The three statements' rows (answers, silence, cases) for the dates whose first
+    instants after them are `until`. Takes a connection, so it can run on one of its own
+    beside the transaction scan (features.snapshots)."""
+    count = len(until)
+    params: dict = {"u_max": max(until), "u_min": min(until)}
     for i, moment in enumerate(until):
         params[f"u{i}"], params[f"s{i}"] = moment, moment - timedelta(days=LOOKBACK_DAYS)
     params["s_min"] = min(params[f"s{i}"] for i in range(count))
@@ -128,12 +128,18 @@ def add_attitude(snapshots, until: Sequence, nps_templates: Sequence[str]) -> No
         stmt = text(sql).bindparams(*(p for p in typed if f":{p.key}" in sql))
         if extra:
             stmt = stmt.bindparams(bindparam("nps_templates", expanding=True))
-        result = db.session.execute(stmt, {**params, **extra})
+        result = connection.execute(stmt, {**params, **extra})
         return result.cursor.fetchall() if result.cursor is not None else []
 
-    answers = run(_answers_sql(count), nps_templates=list(nps_templates) or [""])
-    silence = run(_silence_sql(count))
-    cases = run(_cases_sql(count))
+    answers = run(_answers_sql(count, connection.dialect.name),
+                  nps_templates=list(nps_templates) or [""])  # fmt: skip
+    return answers, run(_silence_sql(count)), run(_cases_sql(count))
+
+
+def add_attitude(snapshots, rows: tuple) -> None:
+    """Add score, answered_day, prev_score, prev_day, silence, open_cases and breached_cases
+    to each snapshot's raw figures, from attitude_rows for the same dates in order."""
+    answers, silence, cases = rows
     for i, snapshot in enumerate(snapshots):
         ids = snapshot.customer_ids
         score, answered_day, prev, prev_day = _lookup(ids, answers, range(1 + 4 * i, 5 + 4 * i))

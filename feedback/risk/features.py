@@ -13,6 +13,7 @@ the 365 days up to it; only active customers are scored (the rest are already go
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -21,7 +22,7 @@ import numpy as np
 from sqlalchemy import Date, bindparam, text
 
 from feedback.extensions import db
-from feedback.risk.attitude import add_attitude
+from feedback.risk.attitude import add_attitude, attitude_rows
 
 EPOCH = date(1970, 1, 1)
 MONTH_DAYS = 30.4375
@@ -204,7 +205,8 @@ def snapshots(
     stmt = text(_orders_sql(len(dates), sample_every)).bindparams(
         *(bindparam(name, type_=Date) for name in params if name not in ("base",))
     )
-    with _big_query_settings():
+    until = [end_of(d) for d in dates]
+    with _attitude_beside(until, nps_templates) as attitude, _big_query_settings():
         result = db.session.execute(stmt, params)
         columns = list(result.keys())
         rows = result.cursor.fetchall() if result.cursor is not None else []
@@ -222,8 +224,36 @@ def snapshots(
         raw["days_since"] = d - raw["last"]
         raw["days_since_ly"] = (d - 365) - raw["last_ly"]  # NaN: no order a year earlier
         out.append(Snapshot(as_of, ids, {k.rstrip("_"): v for k, v in raw.items()}))
-    add_attitude(out, [end_of(d) for d in dates], nps_templates)
+    add_attitude(out, attitude.rows)
     return out
+
+
+@dataclass
+class _Pending:
+    rows: tuple = ()
+
+
+@contextmanager
+def _attitude_beside(until: list, nps_templates: Sequence[str]):
+    """The answers, silence and cases statements. On PostgreSQL they run on a connection of
+    their own while the transaction scan runs: its last steps (combining the workers'
+    groups, the per-date sums) use one core, and these fill the other. Only committed data
+    is read there, which is all a churn run reads (it writes nothing before scoring)."""
+    pending = _Pending()
+    if db.session.get_bind().dialect.name != "postgresql":
+        yield pending
+        pending.rows = attitude_rows(db.session.connection(), until, nps_templates)
+        return
+    engine = db.engine
+
+    def run() -> tuple:
+        with engine.connect() as connection:
+            return attitude_rows(connection, until, nps_templates)
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        future = pool.submit(run)
+        yield pending
+        pending.rows = future.result()
 
 
 @contextmanager
