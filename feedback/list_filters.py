@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from werkzeug.datastructures import MultiDict
 
-from feedback.customers.models import ABC_CLASSES, PROGRAMMES
+from feedback.customers.models import ABC_CLASSES, PROGRAMMES, Customer, CustomerSegment
 
 NO_OWNER = "none"  # the owner filter's value for customers without an owner
 
@@ -45,3 +45,18 @@ def parse_segment_filters(args: MultiDict, filters, ignored: list[str]) -> None:
         filters.owner = whole_number(owner)
     elif owner:
         ignored.append(f"owner {shown(owner)}")
+
+
+def segment_conditions(filters) -> list:
+    """The SQL conditions for `filters.classes`, `.programme` and `.owner`, for a query that
+    joins Customer and the customer's CustomerSegment."""
+    conditions = []
+    if filters.classes:
+        conditions.append(CustomerSegment.abc_class.in_(filters.classes))
+    if filters.programme:
+        conditions.append(CustomerSegment.programme == filters.programme)
+    if filters.owner == NO_OWNER:
+        conditions.append(Customer.owner_id.is_(None))
+    elif filters.owner is not None:
+        conditions.append(Customer.owner_id == filters.owner)
+    return conditions

@@ -160,6 +160,9 @@ def test_backtest_on_a_small_fixed_history(create_customer):
     assert result["auc"] == {"combined": 1.0, "nps": 1.0, "non_response": 0.5,
                              "recency": 0.5, "behaviour": 0.5}  # fmt: skip
     assert result["lift_top_decile"]["nps"] == pytest.approx(3.333, abs=0.001)
+    # With three churners in ten, chance-level signals get a wide interval, a perfect one none.
+    assert result["auc_ci95"]["nps"] == [1.0, 1.0]
+    assert result["auc_ci95"]["recency"] == pytest.approx([0.091, 0.909], abs=0.002)
     assert result["lift_top_decile"]["recency"] == 1.0
 
     with pytest.raises(churn.DomainError, match="after today"):

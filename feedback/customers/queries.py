@@ -26,7 +26,7 @@ from feedback.customers.models import (
     Transaction,
 )
 from feedback.extensions import db
-from feedback.list_filters import NO_OWNER  # noqa: F401  (the pages read it from here)
+from feedback.list_filters import NO_OWNER, segment_conditions  # noqa: F401  (pages read NO_OWNER here)
 
 SORTS = ("revenue", "name", "class")
 # The direction a column sorts in when first clicked: biggest revenue, A and a-z first.
@@ -140,14 +140,7 @@ def _conditions(filters: ListFilters) -> list:
             Customer.name.icontains(filters.q, autoescape=True)
             | Customer.external_id.icontains(filters.q, autoescape=True)
         )
-    if filters.classes:
-        conditions.append(CustomerSegment.abc_class.in_(filters.classes))
-    if filters.programme:
-        conditions.append(CustomerSegment.programme == filters.programme)
-    if filters.owner == NO_OWNER:
-        conditions.append(Customer.owner_id.is_(None))
-    elif filters.owner is not None:
-        conditions.append(Customer.owner_id == filters.owner)
+    conditions += segment_conditions(filters)
     if filters.language:
         conditions.append(Customer.language == filters.language)
     return conditions

@@ -14,7 +14,6 @@ from datetime import date, tzinfo
 from sqlalchemy import func, not_, select
 
 from feedback.auth.models import User
-from feedback.customers.models import Customer, CustomerSegment
 from feedback.extensions import db
 from feedback.followups.programme import Programme
 from feedback.followups.status import (
@@ -25,7 +24,7 @@ from feedback.followups.status import (
     status_query,
     visible_condition,
 )
-from feedback.list_filters import NO_OWNER  # noqa: F401  (the pages read it from here)
+from feedback.list_filters import NO_OWNER, segment_conditions  # noqa: F401  (pages read NO_OWNER here)
 
 
 @dataclass
@@ -61,14 +60,7 @@ class OverdueView:
 
 def _conditions(actor: User, programme: Programme, filters: OverdueFilters) -> list:
     conditions = [visible_condition(actor, programme, resolve_teams(programme))]
-    if filters.classes:
-        conditions.append(CustomerSegment.abc_class.in_(filters.classes))
-    if filters.programme:
-        conditions.append(CustomerSegment.programme == filters.programme)
-    if filters.owner == NO_OWNER:
-        conditions.append(Customer.owner_id.is_(None))
-    elif filters.owner is not None:
-        conditions.append(Customer.owner_id == filters.owner)
+    conditions += segment_conditions(filters)
     return conditions
 
 

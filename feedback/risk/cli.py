@@ -118,10 +118,12 @@ def backtest(as_of, horizon_days, as_json):
     click.echo(f"Backtest as of {result['as_of']}, horizon {horizon_days} days "
                f"({result['model']} model): {result['customers']} active customers, "
                f"{result['churned']} churned.")  # fmt: skip
-    click.echo(f"{'signal':<14}{'AUC':>8}{'top-decile lift':>18}")
+    click.echo(f"{'signal':<14}{'AUC':>8}{'95 % interval':>16}{'top-decile lift':>18}")
     for name in churn.SIGNALS:
         auc, lift = result["auc"][name], result["lift_top_decile"][name]
-        click.echo(f"{name:<14}{_fmt(auc):>8}{_fmt(lift):>18}")
+        low, high = result["auc_ci95"][name]
+        interval = f"{_fmt(low)}–{_fmt(high)}"
+        click.echo(f"{name:<14}{_fmt(auc):>8}{interval:>16}{_fmt(lift):>18}")
 
 
 def _fmt(value) -> str:

@@ -122,15 +122,26 @@ def reason_features(model: Model, x: np.ndarray) -> list[list[int]]:
 
 
 def auc(scores: np.ndarray, y: np.ndarray) -> float | None:
-    """Area under the ROC curve, ties counted half; None when only one class is present."""
+    """Area under the ROC curve (ties count half); None when only one class is present."""
+    if len(y) == 0 or y.min() == y.max():
+        return None
+    from sklearn.metrics import roc_auc_score
+
+    return float(roc_auc_score(y, scores))
+
+
+def auc_interval(scores: np.ndarray, y: np.ndarray) -> tuple[float | None, float | None]:
+    """The 95 % interval of the AUC by Hanley and McNeil's standard error (1982)."""
+    area = auc(scores, y)
+    if area is None:
+        return None, None
     positives = int(y.sum())
     negatives = len(y) - positives
-    if positives == 0 or negatives == 0:
-        return None
-    from scipy.stats import rankdata
-
-    ranks = rankdata(scores)
-    return float((ranks[y == 1].sum() - positives * (positives + 1) / 2) / (positives * negatives))
+    q1, q2 = area / (2 - area), 2 * area**2 / (1 + area)
+    variance = (area * (1 - area) + (positives - 1) * (q1 - area**2)
+                + (negatives - 1) * (q2 - area**2)) / (positives * negatives)  # fmt: skip
+    half = 1.96 * float(np.sqrt(max(variance, 0.0)))
+    return max(area - half, 0.0), min(area + half, 1.0)
 
 
 def lift_top_decile(scores: np.ndarray, y: np.ndarray) -> float | None:

@@ -15,7 +15,7 @@ from feedback.customers.models import Customer, CustomerSegment
 from feedback.customers.queries import Page
 from feedback.customers.segments import latest_run_id
 from feedback.extensions import db
-from feedback.list_filters import NO_OWNER  # noqa: F401  (the pages read it from here)
+from feedback.list_filters import NO_OWNER, segment_conditions  # noqa: F401  (pages read NO_OWNER here)
 from feedback.responses.models import Response
 from feedback.risk.models import ChurnRun, ChurnScore, WaveOutcome
 from feedback.surveys.models import Survey, Wave
@@ -122,14 +122,7 @@ def visible_to(viewer: User):
 
 def _at_risk_where(run: ChurnRun, filters: AtRiskFilters, viewer: User) -> list:
     where = [ChurnScore.run_id == run.id, visible_to(viewer)]
-    if filters.classes:
-        where.append(CustomerSegment.abc_class.in_(filters.classes))
-    if filters.programme:
-        where.append(CustomerSegment.programme == filters.programme)
-    if filters.owner == NO_OWNER:
-        where.append(Customer.owner_id.is_(None))
-    elif filters.owner is not None:
-        where.append(Customer.owner_id == filters.owner)
+    where += segment_conditions(filters)
     if filters.reason:
         where.append(ChurnScore.reason_keys.contains(f",{filters.reason},"))
     return where
