@@ -50,6 +50,10 @@ def create_app(config: Any = None):
 
     install_answer_lane(app)
 
+    from dashboards import init_dashboard
+
+    init_dashboard(app)
+
     from feedback.cli import register_commands
 
     register_commands(app)

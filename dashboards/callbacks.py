@@ -1,0 +1,148 @@
+"""The callbacks: keep the filters and the URL in step, offer the waves of the chosen
+survey, render the active view, and download it as CSV. They call the views; the views
+call the queries."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from dash import Input, Output, State, ctx, dcc, html, no_update
+from flask import current_app
+
+from dashboards.context import local_today, make_context
+from dashboards.filters import parse, to_query
+from dashboards.layout import CONTROLS
+from dashboards.queries import options
+from dashboards.queries.freshness import freshness
+from dashboards.views import all_views
+from dashboards.widgets import empty_note
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _control_values(parsed, view: str) -> list:
+    f = parsed.filters
+    by_key = {
+        "view": view, "from": f.start.isoformat(), "to": f.end.isoformat(), "grain": f.grain,
+        "survey": f.survey, "wave": None if f.wave is None else str(f.wave),
+        "class": list(f.classes), "programme": f.programme, "language": f.language,
+        "owner": None if f.owner is None else str(f.owner),
+        "team": None if f.team is None else str(f.team),
+    }  # fmt: skip
+    return [by_key[key] for key in CONTROLS]
+
+
+def _from_controls(values) -> dict:
+    raw = dict(zip(CONTROLS, values, strict=True))
+    raw["class"] = ",".join(raw["class"] or [])
+    for key in ("from", "to"):
+        raw[key] = (raw[key] or "")[:10]  # the date picker may add a time
+    return raw
+
+
+def _ignored_note(ignored: list[str]):
+    if not ignored:
+        return None
+    return html.Div(f"Ignored from the link: {', '.join(ignored)}.",
+                    className="flash flash-warning")  # fmt: skip
+
+
+def _freshness_text(c) -> str:
+    fresh = freshness(c.conn)
+    parts = [f"Live figures, computed {c.now.astimezone(c.tz):%-d %b %Y %H:%M} ({c.tz.key})"]
+    if fresh.newest_answer:
+        parts.append(f"newest answer {fresh.newest_answer.astimezone(c.tz):%-d %b %H:%M}")
+    parts.append(f"classes as of {fresh.segments_as_of:%-d %b %Y}" if fresh.segments_as_of
+                 else "no segment run yet")  # fmt: skip
+    if fresh.churn_computed_at:
+        parts.append(f"churn risk of {fresh.churn_computed_at.astimezone(c.tz):%-d %b %Y}")
+    return " · ".join(parts) + "."
+
+
+def csv_text(columns: list[str], rows: list[list]) -> str:
+    """CSV for a spreadsheet: cells that would start a formula are quoted with a '."""
+
+    def safe(value):
+        if value is None:
+            return ""
+        text = str(value)
+        return "'" + text if text.startswith(FORMULA_START) and not _is_number(text) else text
+
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(columns)
+    writer.writerows([[safe(v) for v in row] for row in rows])
+    return out.getvalue()
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text.replace("−", "-").replace(",", ""))
+    except ValueError:
+        return False
+    return True
+
+
+def register_callbacks(dash_app) -> None:
+    views = all_views()
+    keys = tuple(views)
+    controls = [(cid, prop) for cid, prop in CONTROLS.values()]
+
+    @dash_app.callback(
+        *[Output(cid, prop) for cid, prop in controls],
+        Output("url", "search"), Output("query", "data"), Output("ignored", "children"),
+        Input("url", "search"), *[Input(cid, prop) for cid, prop in controls],
+    )  # fmt: skip
+    def sync_filters_and_url(search, *values):
+        today = local_today()
+        if ctx.triggered_id in (None, "url"):
+            parsed = parse(search or "", today, keys)
+            view = parsed.view or keys[0]
+            query = to_query(parsed.filters, view, today)
+            return (*_control_values(parsed, view), no_update, query,
+                    _ignored_note(parsed.ignored))  # fmt: skip
+        raw = _from_controls(values)
+        if ctx.triggered_id == "f-survey":
+            raw["wave"] = None  # a wave belongs to one survey
+        parsed = parse(raw, today, keys)
+        query = to_query(parsed.filters, parsed.view or keys[0], today)
+        outputs = [no_update] * len(controls)
+        if ctx.triggered_id == "f-survey":
+            outputs[list(CONTROLS).index("wave")] = None
+        return (*outputs, query, query, _ignored_note(parsed.ignored))
+
+    @dash_app.callback(Output("f-wave", "options"), Input("f-survey", "value"))
+    def offer_waves(survey):
+        from feedback.extensions import db
+
+        pairs = options.wave_choices(db.session.connection(), survey)
+        return [{"label": label, "value": value} for value, label in pairs]
+
+    @dash_app.callback(
+        Output("view-body", "children"), Output("freshness", "children"),
+        Output("view-question", "children"), Input("query", "data"),
+    )  # fmt: skip
+    def render_view(query):
+        if query is None:
+            return no_update, no_update, no_update
+        parsed = parse(query, local_today(), keys)
+        view = views[parsed.view or keys[0]]
+        c = make_context(parsed.filters)
+        try:
+            body = view.render(c)
+        except Exception:  # one broken view must not take the page down
+            current_app.logger.exception("dashboard view %s failed", view.key)
+            body = empty_note("This view could not be computed. The error has been logged.")
+        return body, _freshness_text(c), view.question
+
+    @dash_app.callback(
+        Output("download", "data"), Input("download-button", "n_clicks"),
+        State("query", "data"), prevent_initial_call=True,
+    )  # fmt: skip
+    def download_csv(_clicks, query):
+        parsed = parse(query or "", local_today(), keys)
+        view = views[parsed.view or keys[0]]
+        f = parsed.filters
+        columns, rows = view.table(make_context(f))
+        return dcc.send_string(csv_text(columns, rows), f"{view.key}-{f.start}-{f.end}.csv")

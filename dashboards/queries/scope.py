@@ -1,0 +1,83 @@
+"""What every query shares: which answers and which customers the filters let through.
+
+Class and programme are the customer's current ones (the newest segment run), so a
+customer who moved from B to A counts as A in every period; owner and team are today's
+owner and that owner's team."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import and_, select
+
+from dashboards.filters import Filters
+from feedback.auth.models import User
+from feedback.customers.models import Customer, CustomerSegment, SegmentRun
+from feedback.list_filters import segment_conditions
+from feedback.responses.models import Response
+from feedback.surveys.models import Survey, Wave
+
+
+def latest_run_id(conn) -> int | None:
+    """The newest segment run: the customers' current class and programme."""
+    return conn.scalar(select(SegmentRun.id).order_by(SegmentRun.as_of.desc()).limit(1))
+
+
+def customer_conditions(filters: Filters) -> list:
+    """Class, programme, owner and team, for a query joining Customer and CustomerSegment."""
+    conditions = segment_conditions(filters)
+    if filters.team is not None:
+        conditions.append(
+            Customer.owner_id.in_(select(User.id).where(User.team_id == filters.team))
+        )
+    return conditions
+
+
+def join_customers(stmt, customer_id_column, filters: Filters, run_id: int | None):
+    """Join Customer and the current CustomerSegment onto `stmt` (the segment left-joined,
+    so customers never classified still count when no class or programme is chosen)."""
+    stmt = stmt.join(Customer, Customer.id == customer_id_column)
+    on = and_(CustomerSegment.customer_id == Customer.id, CustomerSegment.run_id == run_id)
+    needs_segment = bool(filters.classes or filters.programme)
+    return stmt.join(CustomerSegment, on, isouter=not needs_segment).where(
+        *customer_conditions(filters)
+    )
+
+
+def survey_conditions(filters: Filters) -> list:
+    """Survey (or template) and wave, for a query joining Wave and Survey."""
+    conditions = []
+    if filters.survey_id is not None:
+        conditions.append(Wave.survey_id == filters.survey_id)
+    elif filters.template_key:
+        conditions.append(Survey.template_key == filters.template_key)
+    if filters.wave is not None:
+        conditions.append(Wave.id == filters.wave)
+    return conditions
+
+
+def scoped_answers(columns, filters: Filters, run_id: int | None, start: datetime,
+                   end: datetime, templates=None):  # fmt: skip
+    """SELECT `columns` FROM the answers the filters let through, answered in
+    [start, end) (UTC), optionally only from surveys of `templates`."""
+    stmt = (
+        select(*columns)
+        .select_from(Response)
+        .join(Wave, Wave.id == Response.wave_id)
+        .join(Survey, Survey.id == Wave.survey_id)
+        .where(
+            Response.answered_at >= start, Response.answered_at < end, *survey_conditions(filters)
+        )  # fmt: skip
+    )
+    if templates is not None:
+        stmt = stmt.where(Survey.template_key.in_(list(templates) or [""]))
+    if filters.language:
+        stmt = stmt.where(Response.language == filters.language)
+    if not needs_customers(filters):
+        return stmt  # the join would let every answer through: leave it out
+    return join_customers(stmt, Response.customer_id, filters, run_id)
+
+
+def needs_customers(filters: Filters) -> bool:
+    return bool(filters.classes or filters.programme or filters.owner is not None
+                or filters.team is not None)  # fmt: skip

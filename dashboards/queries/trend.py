@@ -1,0 +1,96 @@
+"""View 1: NPS and CSI per month or quarter, with 95 % intervals, the n under every
+point, and whether the change from the previous period is significant."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import case, func
+
+from dashboards import periods as P
+from dashboards import stats
+from dashboards.filters import Filters
+from dashboards.queries.scope import latest_run_id, scoped_answers
+from feedback.responses.models import Response
+
+
+@dataclass(frozen=True)
+class NpsPoint:
+    period: str
+    promoters: int
+    passives: int
+    detractors: int
+    estimate: stats.Estimate
+    change_significant: bool | None  # None for the first period, or too few answers
+
+    @property
+    def n(self) -> int:
+        return self.estimate.n
+
+    def as_json(self) -> dict:
+        e = self.estimate
+        r = lambda x: None if x is None else round(x, 1)  # noqa: E731
+        return {"period": self.period, "n": e.n, "promoters": self.promoters,
+                "passives": self.passives, "detractors": self.detractors, "nps": r(e.value),
+                "ci_low": r(e.low), "ci_high": r(e.high),
+                "change_significant": self.change_significant}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class CsiPoint:
+    period: str
+    estimate: stats.Estimate
+    change_significant: bool | None
+
+
+def _with_changes(points):
+    """Each point's change against the latest earlier period that has answers (an annual
+    survey is compared with last year's, not with the empty quarters between)."""
+    out, before = [], None
+    for period, extra, estimate in points:
+        significant = None
+        if before is not None and estimate.n:
+            significant = stats.change_significant(before, estimate)
+        out.append((period, extra, estimate, significant))
+        if estimate.n:
+            before = estimate
+    return out
+
+
+def nps_by_period(conn, filters: Filters, *, nps_templates, tz: ZoneInfo) -> list[NpsPoint]:
+    """One point per period from `filters.start` to `filters.end` (empty periods too, n=0).
+    Only answers to surveys whose first question is the NPS question count."""
+    spans = P.periods(filters.start, filters.end, filters.grain)
+    edges = P.bounds(spans, tz)
+    index = P.period_index(Response.answered_at, edges).label("i")
+    score = Response.score
+    stmt = scoped_answers(
+        [index,
+         func.sum(case((score >= 9, 1), else_=0)),
+         func.sum(case((score.between(7, 8), 1), else_=0)),
+         func.sum(case((score <= 6, 1), else_=0))],
+        filters, latest_run_id(conn), edges[0], edges[-1], templates=nps_templates,
+    ).where(score.is_not(None)).group_by(index)  # fmt: skip
+    counts = {i: (int(p or 0), int(a or 0), int(d or 0)) for i, p, a, d in conn.execute(stmt)}
+    rows = []
+    for i, span in enumerate(spans):
+        p, a, d = counts.get(i, (0, 0, 0))
+        rows.append((span.label, (p, a, d), stats.nps(p, a, d)))
+    return [NpsPoint(label, *c, est, sig) for label, c, est, sig in _with_changes(rows)]
+
+
+def csi_by_period(conn, filters: Filters, *, tz: ZoneInfo) -> list[CsiPoint]:
+    """Mean CSI (0–100) per period, over answers that carry a CSI."""
+    spans = P.periods(filters.start, filters.end, filters.grain)
+    edges = P.bounds(spans, tz)
+    index = P.period_index(Response.answered_at, edges).label("i")
+    csi = Response.csi
+    stmt = scoped_answers(
+        [index, func.count(csi), func.sum(csi), func.sum(csi * csi)],
+        filters, latest_run_id(conn), edges[0], edges[-1],
+    ).where(csi.is_not(None)).group_by(index)  # fmt: skip
+    sums = {i: (int(n), float(s or 0), float(q or 0)) for i, n, s, q in conn.execute(stmt)}
+    rows = [(span.label, None, stats.mean(*sums.get(i, (0, 0.0, 0.0)), bounds=(0, 100)))
+            for i, span in enumerate(spans)]  # fmt: skip
+    return [CsiPoint(label, est, sig) for label, _, est, sig in _with_changes(rows)]
