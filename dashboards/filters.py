@@ -98,8 +98,9 @@ def parse(query: str | dict, today: date, views: tuple[str, ...] = ()) -> Parsed
     classes = []
     for value in values.get("class", "").split(","):
         value = value.strip().upper()
-        if value in ABC_CLASSES and value not in classes:
-            classes.append(value)
+        if value in ABC_CLASSES:
+            if value not in classes:
+                classes.append(value)
         elif value:
             ignored.append(f"class {shown(value)}")
     view = values.get("view", "").strip() or None
@@ -130,5 +131,6 @@ def to_query(filters: Filters, view: str | None = None, today: date | None = Non
             continue
         if key == "grain" and value == "month":
             continue
-        items.append((key, ",".join(value) if isinstance(value, tuple) else str(value)))
+        name = "class" if key == "classes" else key
+        items.append((name, ",".join(value) if isinstance(value, tuple) else str(value)))
     return "?" + urlencode(items) if items else ""

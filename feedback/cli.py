@@ -18,6 +18,7 @@ def project_commands() -> list[click.Command]:
     """Every project command group: add a new group here, and it appears everywhere."""
     from flask_migrate.cli import db as db_cli
 
+    from dashboards.cli import report_cli
     from feedback.auth.cli import users_cli
     from feedback.customers.cli import (
         contacts_cli,
@@ -54,6 +55,7 @@ def project_commands() -> list[click.Command]:
         history_cli,
         churn_cli,
         followups_cli,
+        report_cli,
         jobs_cli,
         worker_command,
     ]
