@@ -1,0 +1,184 @@
+"""View 4: the response funnel of each wave (invited, delivered, opened, answered), split by
+language and by class, and the non-response rate per period.
+
+The steps follow how an invitation changes state (surveys/dispatch.py, delivery/events.py):
+- invited: handed to sending (every state but pending and sending), refusals included;
+- delivered: not bounced or failed (sent, delivered, answered). SMTP gives no delivery
+  receipts, so a sent mail counts as delivered until a bounce says otherwise: the same
+  rule the non-response outcomes use (risk/nonresponse.py);
+- opened: an 'open' or 'click' event, or answered (an answer proves the mail was opened);
+- answered: a response exists (or the invitation says so).
+Each later step is a subset of the one before, so the funnel never widens."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, case, exists, func, or_, select
+
+from dashboards import periods as P
+from dashboards import stats
+from dashboards.filters import Filters
+from dashboards.queries.scope import (
+    join_customers,
+    latest_run_id,
+    needs_customers,
+    survey_conditions,
+)
+from feedback.customers.models import CustomerSegment
+from feedback.responses.models import Response
+from feedback.risk.models import WaveOutcome
+from feedback.surveys.models import Invitation, InvitationEvent, Survey, Wave
+
+NOT_SENT = ("pending", "sending")
+DELIVERED = ("sent", "delivered", "answered")
+OPENED_EVENTS = ("open", "click")
+UNCLASSIFIED = "unclassified"
+STEPS = ("invited", "delivered", "opened", "answered")
+
+
+@dataclass(frozen=True)
+class Funnel:
+    """One group's funnel: counts of invitations reaching each step."""
+
+    group: str  # a wave label, a language code, a class letter, or "all"
+    invited: int = 0
+    delivered: int = 0
+    opened: int = 0
+    answered: int = 0
+
+    def plus(self, invited, delivered, opened, answered) -> Funnel:
+        return Funnel(self.group, self.invited + invited, self.delivered + delivered,
+                      self.opened + opened, self.answered + answered)  # fmt: skip
+
+    @property
+    def delivery_rate(self) -> stats.Estimate:
+        """Delivered, in % of invited."""
+        return stats.proportion(self.delivered, self.invited)
+
+    @property
+    def open_rate(self) -> stats.Estimate:
+        """Opened, in % of delivered."""
+        return stats.proportion(self.opened, self.delivered)
+
+    @property
+    def response_rate(self) -> stats.Estimate:
+        """Answered, in % of delivered: the response rate."""
+        return stats.proportion(self.answered, self.delivered)
+
+
+@dataclass(frozen=True)
+class WaveFunnel:
+    wave_id: int
+    label: str  # "Quarterly NPS: wave of 4 Dec 2025"
+    funnel: Funnel
+
+
+@dataclass(frozen=True)
+class FunnelReport:
+    total: Funnel
+    waves: list[WaveFunnel]
+    by_language: list[Funnel]
+    by_class: list[Funnel]
+
+
+def _sum_if(condition):
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def funnel(conn, filters: Filters, *, tz: ZoneInfo) -> FunnelReport:
+    """The funnel of the waves sent in the period (by the wave's local send date), in one
+    statement grouped by wave, language and class; the splits are sums of its rows."""
+    start = P.local_midnight_utc(filters.start, tz)
+    end = P.local_midnight_utc(filters.end + timedelta(days=1), tz)
+    answered = or_(Response.id.is_not(None), Invitation.state == "answered")
+    delivered = or_(Invitation.state.in_(DELIVERED), answered)
+    opened_event = exists().where(
+        InvitationEvent.invitation_id == Invitation.id, InvitationEvent.kind.in_(OPENED_EVENTS)
+    )
+    opened = or_(answered, and_(delivered, opened_event))
+    run_id = latest_run_id(conn)
+    abc = func.coalesce(CustomerSegment.abc_class, UNCLASSIFIED).label("abc")
+    stmt = (
+        select(Wave.id, Wave.sent_at, Survey.name, Invitation.language, abc,
+               func.count(), _sum_if(delivered), _sum_if(opened), _sum_if(answered))
+        .select_from(Invitation)
+        .join(Wave, Wave.id == Invitation.wave_id)
+        .join(Survey, Survey.id == Wave.survey_id)
+        .outerjoin(Response, Response.invitation_id == Invitation.id)
+        .where(Wave.sent_at >= start, Wave.sent_at < end, Invitation.state.not_in(NOT_SENT),
+               *survey_conditions(filters))
+    )  # fmt: skip
+    if filters.language:
+        stmt = stmt.where(Invitation.language == filters.language)
+    stmt = join_customers(stmt, Invitation.customer_id, filters, run_id)
+    stmt = stmt.group_by(Wave.id, Wave.sent_at, Survey.name, Invitation.language, abc)
+    total = Funnel("all")
+    waves: dict[int, tuple] = {}
+    languages: dict[str, Funnel] = {}
+    classes: dict[str, Funnel] = {}
+    for wave_id, sent_at, survey, language, abc_class, *counts in conn.execute(stmt):
+        counts = [int(c) for c in counts]
+        total = total.plus(*counts)
+        label = f"{survey}: wave of {sent_at.astimezone(tz):%-d %b %Y}"
+        sent, funnel_ = waves.get(wave_id, (sent_at, Funnel(label)))
+        waves[wave_id] = (sent, funnel_.plus(*counts))
+        languages[language] = languages.get(language, Funnel(language)).plus(*counts)
+        classes[abc_class] = classes.get(abc_class, Funnel(abc_class)).plus(*counts)
+    ordered = sorted(waves.items(), key=lambda item: (item[1][0], item[0]))
+    return FunnelReport(
+        total=total,
+        waves=[WaveFunnel(i, f.group, f) for i, (_, f) in ordered],
+        by_language=sorted(languages.values(), key=lambda f: (-f.invited, f.group)),
+        by_class=sorted(classes.values(), key=lambda f: (f.group == UNCLASSIFIED, f.group)),
+    )
+
+
+@dataclass(frozen=True)
+class NonResponsePoint:
+    period: str
+    silent: int  # customers with outcome non_response
+    counted: int  # answered + non_response (opted out and undelivered left out)
+    estimate: stats.Estimate  # silent in % of counted, Wilson interval
+
+    @property
+    def n(self) -> int:
+        return self.counted
+
+
+def nonresponse_by_period(conn, filters: Filters, *, tz: ZoneInfo) -> list[NonResponsePoint]:
+    """Per period (by the wave's local close date): the share of customers who stayed
+    silent, among those who answered or stayed silent. Every period from start to end is
+    present, empty ones with n=0."""
+    spans = P.periods(filters.start, filters.end, filters.grain)
+    edges = P.bounds(spans, tz)
+    index = P.period_index(WaveOutcome.closed_at, edges).label("i")
+    stmt = (
+        select(index, _sum_if(WaveOutcome.outcome == "non_response"), func.count())
+        .select_from(WaveOutcome)
+        .join(Wave, Wave.id == WaveOutcome.wave_id)
+        .join(Survey, Survey.id == Wave.survey_id)
+        .where(WaveOutcome.closed_at >= edges[0], WaveOutcome.closed_at < edges[-1],
+               WaveOutcome.outcome.in_(("answered", "non_response")),
+               *survey_conditions(filters))
+    )  # fmt: skip
+    if filters.language:  # the customer was invited in that language in that wave
+        stmt = stmt.where(
+            exists().where(
+                Invitation.wave_id == WaveOutcome.wave_id,
+                Invitation.customer_id == WaveOutcome.customer_id,
+                Invitation.language == filters.language,
+            )
+        )
+    if needs_customers(filters):
+        stmt = join_customers(stmt, WaveOutcome.customer_id, filters, latest_run_id(conn))
+    counts = {i: (int(s), int(n)) for i, s, n in conn.execute(stmt.group_by(index))}
+    points = []
+    for i, span in enumerate(spans):
+        silent, counted = counts.get(i, (0, 0))
+        points.append(
+            NonResponsePoint(span.label, silent, counted, stats.proportion(silent, counted))
+        )
+    return points
