@@ -36,6 +36,7 @@ from feedback.analysis.themes import load_themes
 from feedback.auth.models import Team, User
 from feedback.cases.models import CLOSED_STATUSES, OPEN_STATUSES, Case, status_in
 from feedback.customers.models import Customer
+from feedback.list_filters import NO_OWNER
 from feedback.responses.models import Response
 from feedback.surveys.models import Survey, Wave
 
@@ -100,7 +101,7 @@ def _sum_if(condition):
 def scoped_cases(columns, conn, filters: Filters, *, tz: ZoneInfo):
     """SELECT `columns` FROM the cases opened in the period that the filters let through.
     A survey or wave filter keeps only cases made from answers to it (churn cases have no
-    answer); language is the customer's."""
+    answer); language is the customer's; owner and team are the case's assignee and team."""
     start = P.local_midnight_utc(filters.start, tz)
     end = P.local_midnight_utc(filters.end + timedelta(days=1), tz)
     stmt = select(*columns).select_from(Case).where(Case.created_at >= start,
@@ -110,6 +111,15 @@ def scoped_cases(columns, conn, filters: Filters, *, tz: ZoneInfo):
                 .join(Wave, Wave.id == Response.wave_id)
                 .join(Survey, Survey.id == Wave.survey_id)
                 .where(*survey_conditions(filters)))  # fmt: skip
+    # On this view owner and team mean who works the case: its assignee and its team (a
+    # support team owns no customers but works hundreds of cases).
+    if filters.owner == NO_OWNER:
+        stmt = stmt.where(Case.assignee_id.is_(None))
+    elif filters.owner is not None:
+        stmt = stmt.where(Case.assignee_id == filters.owner)
+    if filters.team is not None:
+        stmt = stmt.where(Case.team_id == filters.team)
+    filters = filters.but(owner=None, team=None)
     if needs_customers(filters):
         stmt = join_customers(stmt, Case.customer_id, filters, latest_run_id(conn))
         if filters.language:

@@ -122,11 +122,7 @@ def render(ctx):
     report, ended, causes = _figures(ctx)
     total = report.total
     if not total.opened:
-        note = "No cases were opened in this period for these filters."
-        if ctx.filters.owner is not None or ctx.filters.team is not None:
-            note += (" The owner and team filters choose customers by their account owner, "
-                     "not cases by who handles them.")  # fmt: skip
-        return [empty_note(note)]
+        return [empty_note("No cases were opened in this period for these filters.")]
     solved = ended.solved_share
     height = max(260, 140 + 30 * max(len(report.teams), len(report.owners)))
     out = [html.Div([
@@ -165,8 +161,9 @@ def render(ctx):
         "closed after the due time, or still open past it now. Times are plain elapsed "
         "hours from the case being opened (business hours and holidays are not taken out); "
         "medians with a distribution-free 95 % interval. Cases are grouped by the team and "
-        "person they are assigned to now; the owner and team filters choose customers by "
-        "their account owner. Choosing a survey or wave leaves out churn-risk cases, which "
+        "person they are assigned to now, and on this view the owner and team filters choose "
+        "cases by their assignee and team (elsewhere: customers by account owner). "
+        "Choosing a survey or wave leaves out churn-risk cases, which "
         "come from silence rather than an answer. Language is the customer's. Root causes "
         "are themes recorded on closing; 'Customer says solved' is the share of yes among "
         "answers to the follow-up question (a no reopens the case). Figures from fewer than "
