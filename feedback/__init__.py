@@ -72,6 +72,7 @@ def _import_models() -> None:
     import feedback.cases.models  # noqa: F401
     import feedback.customers.models  # noqa: F401
     import feedback.demo.models  # noqa: F401
+    import feedback.reporting.models  # noqa: F401
     import feedback.responses.models  # noqa: F401
     import feedback.risk.models  # noqa: F401
     import feedback.surveys.models  # noqa: F401

@@ -30,6 +30,7 @@ def project_commands() -> list[click.Command]:
     from feedback.demo.cli import demo_cli
     from feedback.followups.cli import followups_cli
     from feedback.jobs.cli import jobs_cli, worker_command
+    from feedback.reporting.cli import reporting_cli
     from feedback.responses.cli import responses_cli
     from feedback.risk.cli import churn_cli
     from feedback.risk.history_cli import history_cli
@@ -56,6 +57,7 @@ def project_commands() -> list[click.Command]:
         churn_cli,
         followups_cli,
         report_cli,
+        reporting_cli,
         jobs_cli,
         worker_command,
     ]

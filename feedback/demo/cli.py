@@ -58,6 +58,10 @@ def seed_command(customers, years, seed, if_empty):
         scored, model, churn_cases = seed_churn(current_app.config, date.today())
         contacts = seed_followups(current_app.config, np.random.default_rng(seed), date.today())
         db.session.commit()
+        from feedback.reporting.build import rebuild_from_config
+
+        rebuild_from_config(current_app.config)  # the dashboard's monthly customer facts
+        db.session.commit()
         refresh_statistics()  # the planner sees the demo's real sizes from the first page
     except DomainError as exc:
         db.session.rollback()

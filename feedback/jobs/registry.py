@@ -96,6 +96,14 @@ def _followup_overdue(app) -> str:
     return alert_overdue(app.config, _backend(app), programme).summary()
 
 
+def _refresh_reporting(app) -> str:
+    from feedback.reporting.build import run_job as build_reporting
+    from feedback.surveys.templates import load_templates
+
+    templates = load_templates(app.config["FEEDBACK_TEMPLATES_DIR"])
+    return build_reporting(app.config, templates).summary()
+
+
 def _refresh_statistics(app) -> str:
     from feedback.maintenance import refresh_statistics
 
@@ -115,6 +123,9 @@ JOBS = {
         Job("send_case_followups", 300, _send_case_followups),
         Job("followup_overdue", 24 * 3600, _followup_overdue),
         Job("refresh_statistics", 6 * 3600, _refresh_statistics),
+        # The current and previous month every 15 minutes; the first run after 02:00 local
+        # time each day rebuilds every month instead (feedback.reporting.build.run_job).
+        Job("refresh_reporting", 900, _refresh_reporting),
         Job("recompute_churn", 7 * 24 * 3600, _recompute_churn),
     )
 }

@@ -1,0 +1,85 @@
+"""Monthly customer facts for the dashboard's behaviour views, and the state of their build."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from feedback.customers.models import Money
+from feedback.dbtypes import UTCDateTime
+from feedback.extensions import db
+
+
+class CustomerMonth(db.Model):
+    """One customer in one calendar month: what it bought, what it last said, whether it
+    answers. A pre-aggregate kept by feedback.reporting.build (never written elsewhere).
+
+    Rows exist for every customer, for every month from the month of its first activity (its
+    first transaction, wave outcome or NPS answer) through the month of the last build, with
+    or without activity in the month itself. Money is in the base currency
+    (FEEDBACK_BASE_CURRENCY) at the stored currency rates, as the segments use; a currency
+    without a rate counts nothing. Months of transactions are those of their (local) dates;
+    answers and waves fall into months by the company's time zone (FEEDBACK_TIMEZONE), so an
+    answer at 23:30 UTC on 31 January is February's in Copenhagen."""
+
+    __tablename__ = "customer_months"
+    __table_args__ = (
+        CheckConstraint("nps_score BETWEEN 0 AND 10", name="nps_score"),
+        CheckConstraint("answered_12m <= waves_12m", name="answered_12m"),
+        # The primary key leads with the month (one month's snapshot is a range); this one
+        # serves a customer's history and deleting a customer (ON DELETE CASCADE).
+        Index("ix_customer_months_customer", "customer_id", "month"),
+    )
+
+    month: Mapped[date] = mapped_column(Date, primary_key=True)  # the month's first day
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True
+    )
+    # Orders less credits dated in this month, and the number of orders (kind 'order').
+    revenue: Mapped[Decimal] = mapped_column(Money)
+    orders: Mapped[int] = mapped_column(Integer)
+    # Revenue of the 12 months ending with this one, and of the 12 months before those: the
+    # 12-month change is revenue_12m - revenue_prev_12m (0 where there was no history yet).
+    revenue_12m: Mapped[Decimal] = mapped_column(Money)
+    revenue_prev_12m: Mapped[Decimal] = mapped_column(Money)
+    last_order_on: Mapped[date | None] = mapped_column(Date)  # newest order up to month end
+    # The newest NPS answer (NPS templates only) answered up to the month's end, local time;
+    # both NULL when the customer never answered one by then.
+    nps_score: Mapped[int | None] = mapped_column(SmallInteger)  # 0-10
+    nps_answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Waves closed in the 12 months ending with this one in which the customer counted as
+    # invited (outcome answered or non_response; opted_out and undelivered left out), and
+    # how many of those it answered. A non-responder: waves_12m > 0 and answered_12m = 0.
+    waves_12m: Mapped[int] = mapped_column(SmallInteger)
+    answered_12m: Mapped[int] = mapped_column(SmallInteger)
+
+
+class ReportingBuild(db.Model):
+    """When a reporting table was last built and what it had seen then, so that a refresh
+    can tell whether it may recompute only the latest months (see build.refresh)."""
+
+    __tablename__ = "reporting_builds"
+
+    table_name: Mapped[str] = mapped_column(String(40), primary_key=True)  # customer_months
+    through: Mapped[date] = mapped_column(Date)  # the newest month in the table
+    rebuilt_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the last full rebuild
+    refreshed_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the last build of any kind
+    # The highest transaction and response ids at the last build: newer rows dated before
+    # the months a refresh recomputes mean the older months are stale.
+    transaction_mark: Mapped[int] = mapped_column(BigInteger, default=0)
+    response_mark: Mapped[int] = mapped_column(Integer, default=0)
+    base_currency: Mapped[str] = mapped_column(String(3))  # the revenue's currency
+    rates_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # newest rate change seen
+    rows: Mapped[int] = mapped_column(Integer, default=0)  # rows written by the last build
