@@ -50,14 +50,19 @@ def _ignored_note(ignored: list[str]):
 
 def _freshness_text(c) -> str:
     fresh = freshness(c.conn)
-    parts = [f"Live figures, computed {c.now.astimezone(c.tz):%-d %b %Y %H:%M} ({c.tz.key})"]
-    if fresh.newest_answer:
-        parts.append(f"newest answer {fresh.newest_answer.astimezone(c.tz):%-d %b %H:%M}")
-    parts.append(f"classes as of {fresh.segments_as_of:%-d %b %Y}" if fresh.segments_as_of
-                 else "no segment run yet")  # fmt: skip
+
+    def when(moment):
+        return f"{moment.astimezone(c.tz):%-d %b %H:%M}" if moment else "never (run the jobs)"
+
+    parts = [
+        f"Answers counted {when(fresh.answers_built_at)}",
+        f"revenue and orders {when(fresh.customers_built_at)}",
+        f"classes as of {fresh.segments_as_of:%-d %b %Y}" if fresh.segments_as_of
+        else "no segment run yet",
+    ]  # fmt: skip
     if fresh.churn_computed_at:
         parts.append(f"churn risk of {fresh.churn_computed_at.astimezone(c.tz):%-d %b %Y}")
-    return " · ".join(parts) + "."
+    return " · ".join(parts) + f" ({c.tz.key})."
 
 
 def csv_text(columns: list[str], rows: list[list]) -> str:

@@ -67,3 +67,11 @@ def period_index(column, edges: list[datetime]):
     if not whens:
         return case((column.is_not(None), 0), else_=0)
     return case(*whens, else_=len(edges) - 2)
+
+
+def day_period_index(day_column, spans: list[Period]):
+    """SQL: the index of the period a local-date column falls into (rows must already lie
+    within the periods)."""
+    whens = [(day_column < span.first, i - 1) for i, span in enumerate(spans) if i]
+    return case(*whens, else_=len(spans) - 1) if whens else case((day_column.is_not(None), 0),
+                                                                 else_=0)  # fmt: skip

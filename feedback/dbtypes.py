@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import BigInteger, DateTime, Integer
 from sqlalchemy.dialects import postgresql, sqlite
@@ -14,6 +16,22 @@ BigIntPK = BigInteger().with_variant(Integer(), "sqlite")
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+@lru_cache(maxsize=8)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def sqlite_local_day(stamp: str | None, zone: str) -> str | None:
+    """The local date (ISO) in `zone` of a UTC timestamp as SQLite stores it; registered on
+    SQLite connections as feedback_local_day(stamp, zone), since SQLite has no time zones."""
+    if stamp is None:
+        return None
+    moment = datetime.fromisoformat(stamp)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(_zone(zone)).date().isoformat()
 
 
 class UTCDateTime(TypeDecorator):

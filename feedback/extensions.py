@@ -34,6 +34,10 @@ def _configure_sqlite(dbapi_connection, _record) -> None:
     """WAL lets readers work while an import writes; SQLite leaves foreign keys off by default."""
     if not isinstance(dbapi_connection, sqlite3.Connection):
         return
+    from feedback.dbtypes import sqlite_local_day
+
+    dbapi_connection.create_function("feedback_local_day", 2, sqlite_local_day,
+                                     deterministic=True)  # fmt: skip
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")

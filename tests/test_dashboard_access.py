@@ -90,7 +90,7 @@ def test_the_callback_post_needs_the_csrf_token(client, login_as):
     accepted = _dispatch(client, _render_payload("?view=nps"))
     assert accepted.status_code == 200, accepted.get_data(as_text=True)[:300]
     body = accepted.get_json()["response"]
-    assert "Live figures" in body["freshness"]["children"]
+    assert "Answers counted never (run the jobs)" in body["freshness"]["children"]
     assert "getting better or worse" in body["view-question"]["children"]
     assert "No NPS answers match these filters." in json.dumps(body["view-body"])
 

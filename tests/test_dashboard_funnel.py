@@ -20,6 +20,7 @@ from feedback.extensions import db
 from feedback.responses.models import Response
 from feedback.risk.models import WaveOutcome
 from feedback.surveys.models import Invitation, InvitationEvent, Survey, Wave
+from tests.support.dashboard_world import rebuild_answer_facts
 
 TZ = ZoneInfo("Europe/Copenhagen")
 YEAR = Filters(start=date(2025, 1, 1), end=date(2025, 12, 31), grain="quarter")
@@ -126,6 +127,7 @@ def world(create_user, create_customer):
     outcome(w3, c4, "non_response")
     outcome(w0, c1, "non_response")  # before the period
     db.session.commit()
+    rebuild_answer_facts()  # the view reads invitation_facts and outcome_facts
     return {"alice": alice, "bob": bob, "nps": nps, "csi": csi, "w1": w1, "w2": w2, "w3": w3}
 
 
@@ -202,6 +204,7 @@ def test_funnel_period_is_the_local_send_date(world):
                               customer_id=contact.customer_id, token="edge", language="da",
                               state="sent", sent_at=edge.sent_at))  # fmt: skip
     db.session.commit()
+    rebuild_answer_facts()
     conn = db.session.connection()
     assert steps(funnel(conn, YEAR, tz=TZ).total) == (11, 9, 5, 3)
     before = Filters(start=date(2024, 1, 1), end=date(2024, 12, 31))

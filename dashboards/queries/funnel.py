@@ -13,24 +13,16 @@ Each later step is a subset of the one before, so the funnel never widens."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy import case, func, select
 
 from dashboards import periods as P
 from dashboards import stats
 from dashboards.filters import Filters
-from dashboards.queries.scope import (
-    join_customers,
-    latest_run_id,
-    needs_customers,
-    survey_conditions,
-)
-from feedback.customers.models import CustomerSegment
-from feedback.responses.models import Response
-from feedback.risk.models import WaveOutcome
-from feedback.surveys.models import Invitation, InvitationEvent, Survey, Wave
+from dashboards.queries.scope import fact_conditions
+from feedback.reporting.models import InvitationFacts, OutcomeFacts
+from feedback.surveys.models import Survey, Wave
 
 NOT_SENT = ("pending", "sending")
 DELIVERED = ("sent", "delivered", "answered")
@@ -90,31 +82,19 @@ def _sum_if(condition):
 
 def funnel(conn, filters: Filters, *, tz: ZoneInfo) -> FunnelReport:
     """The funnel of the waves sent in the period (by the wave's local send date), in one
-    statement grouped by wave, language and class; the splits are sums of its rows."""
-    start = P.local_midnight_utc(filters.start, tz)
-    end = P.local_midnight_utc(filters.end + timedelta(days=1), tz)
-    answered = or_(Response.id.is_not(None), Invitation.state == "answered")
-    delivered = or_(Invitation.state.in_(DELIVERED), answered)
-    opened_event = exists().where(
-        InvitationEvent.invitation_id == Invitation.id, InvitationEvent.kind.in_(OPENED_EVENTS)
-    )
-    opened = or_(answered, and_(delivered, opened_event))
-    run_id = latest_run_id(conn)
-    abc = func.coalesce(CustomerSegment.abc_class, UNCLASSIFIED).label("abc")
+    statement over invitation_facts grouped by wave, language and class; the splits are
+    sums of its rows."""
+    f = InvitationFacts
+    abc = func.coalesce(f.abc_class, UNCLASSIFIED).label("abc")
     stmt = (
-        select(Wave.id, Wave.sent_at, Survey.name, Invitation.language, abc,
-               func.count(), _sum_if(delivered), _sum_if(opened), _sum_if(answered))
-        .select_from(Invitation)
-        .join(Wave, Wave.id == Invitation.wave_id)
-        .join(Survey, Survey.id == Wave.survey_id)
-        .outerjoin(Response, Response.invitation_id == Invitation.id)
-        .where(Wave.sent_at >= start, Wave.sent_at < end, Invitation.state.not_in(NOT_SENT),
-               *survey_conditions(filters))
+        select(f.wave_id, Wave.sent_at, Survey.name, f.language, abc, func.sum(f.invited),
+               func.sum(f.delivered), func.sum(f.opened), func.sum(f.answered))
+        .join(Wave, Wave.id == f.wave_id)
+        .join(Survey, Survey.id == f.survey_id)
+        .where(f.sent_day >= filters.start, f.sent_day <= filters.end,
+               *fact_conditions(f, filters))
+        .group_by(f.wave_id, Wave.sent_at, Survey.name, f.language, abc)
     )  # fmt: skip
-    if filters.language:
-        stmt = stmt.where(Invitation.language == filters.language)
-    stmt = join_customers(stmt, Invitation.customer_id, filters, run_id)
-    stmt = stmt.group_by(Wave.id, Wave.sent_at, Survey.name, Invitation.language, abc)
     total = Funnel("all")
     waves: dict[int, tuple] = {}
     languages: dict[str, Funnel] = {}
@@ -151,30 +131,14 @@ class NonResponsePoint:
 def nonresponse_by_period(conn, filters: Filters, *, tz: ZoneInfo) -> list[NonResponsePoint]:
     """Per period (by the wave's local close date): the share of customers who stayed
     silent, among those who answered or stayed silent. Every period from start to end is
-    present, empty ones with n=0."""
+    present, empty ones with n=0. Reads outcome_facts."""
     spans = P.periods(filters.start, filters.end, filters.grain)
-    edges = P.bounds(spans, tz)
-    index = P.period_index(WaveOutcome.closed_at, edges).label("i")
-    stmt = (
-        select(index, _sum_if(WaveOutcome.outcome == "non_response"), func.count())
-        .select_from(WaveOutcome)
-        .join(Wave, Wave.id == WaveOutcome.wave_id)
-        .join(Survey, Survey.id == Wave.survey_id)
-        .where(WaveOutcome.closed_at >= edges[0], WaveOutcome.closed_at < edges[-1],
-               WaveOutcome.outcome.in_(("answered", "non_response")),
-               *survey_conditions(filters))
-    )  # fmt: skip
-    if filters.language:  # the customer was invited in that language in that wave
-        stmt = stmt.where(
-            exists().where(
-                Invitation.wave_id == WaveOutcome.wave_id,
-                Invitation.customer_id == WaveOutcome.customer_id,
-                Invitation.language == filters.language,
-            )
-        )
-    if needs_customers(filters):
-        stmt = join_customers(stmt, WaveOutcome.customer_id, filters, latest_run_id(conn))
-    counts = {i: (int(s), int(n)) for i, s, n in conn.execute(stmt.group_by(index))}
+    f = OutcomeFacts
+    index = P.day_period_index(f.closed_day, spans).label("i")
+    stmt = select(index, func.sum(f.silent), func.sum(f.counted)).where(
+        f.closed_day >= filters.start, f.closed_day <= filters.end, *fact_conditions(f, filters)
+    )
+    counts = {i: (int(s or 0), int(n or 0)) for i, s, n in conn.execute(stmt.group_by(index))}
     points = []
     for i, span in enumerate(spans):
         silent, counted = counts.get(i, (0, 0))

@@ -13,7 +13,8 @@ from sqlalchemy import and_, select
 from dashboards.filters import Filters
 from feedback.auth.models import User
 from feedback.customers.models import Customer, CustomerSegment, SegmentRun
-from feedback.list_filters import segment_conditions
+from feedback.list_filters import NO_OWNER, segment_conditions
+from feedback.reporting.models import AnswerDay
 from feedback.responses.models import Response
 from feedback.surveys.models import Survey, Wave
 
@@ -81,3 +82,47 @@ def scoped_answers(columns, filters: Filters, run_id: int | None, start: datetim
 def needs_customers(filters: Filters) -> bool:
     return bool(filters.classes or filters.programme or filters.owner is not None
                 or filters.team is not None)  # fmt: skip
+
+
+def fact_customer_conditions(facts, filters: Filters) -> list:
+    """Class, programme, owner and team on a fact table that carries abc_class, programme
+    and owner_id (as of its build)."""
+    conditions = []
+    if filters.classes:
+        conditions.append(facts.abc_class.in_(filters.classes))
+    if filters.programme:
+        conditions.append(facts.programme == filters.programme)
+    if filters.owner == NO_OWNER:
+        conditions.append(facts.owner_id.is_(None))
+    elif filters.owner is not None:
+        conditions.append(facts.owner_id == filters.owner)
+    if filters.team is not None:
+        conditions.append(facts.owner_id.in_(select(User.id).where(User.team_id == filters.team)))
+    return conditions
+
+
+def fact_conditions(facts, filters: Filters) -> list:
+    """Survey (or template), wave, language, class, programme, owner and team on a fact
+    table carrying survey_id, template_key, wave_id, language, abc_class, programme and
+    owner_id."""
+    conditions = fact_customer_conditions(facts, filters)
+    if filters.survey_id is not None:
+        conditions.append(facts.survey_id == filters.survey_id)
+    elif filters.template_key:
+        conditions.append(facts.template_key == filters.template_key)
+    if filters.wave is not None:
+        conditions.append(facts.wave_id == filters.wave)
+    if filters.language:
+        conditions.append(facts.language == filters.language)
+    return conditions
+
+
+def scoped_answer_days(columns, filters: Filters, templates=None):
+    """SELECT `columns` FROM answer_days in the filters' period (local days) and scope,
+    optionally only rows of surveys of `templates`."""
+    ad = AnswerDay
+    stmt = select(*columns).where(ad.day >= filters.start, ad.day <= filters.end,
+                                  *fact_conditions(ad, filters))  # fmt: skip
+    if templates is not None:
+        stmt = stmt.where(ad.template_key.in_(list(templates) or [""]))
+    return stmt

@@ -6,13 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func
+from sqlalchemy import func
 
 from dashboards import periods as P
 from dashboards import stats
 from dashboards.filters import Filters
-from dashboards.queries.scope import latest_run_id, scoped_answers
-from feedback.responses.models import Response
+from dashboards.queries.scope import scoped_answer_days
+from feedback.reporting.models import AnswerDay
 
 
 @dataclass(frozen=True)
@@ -60,18 +60,15 @@ def _with_changes(points):
 
 def nps_by_period(conn, filters: Filters, *, nps_templates, tz: ZoneInfo) -> list[NpsPoint]:
     """One point per period from `filters.start` to `filters.end` (empty periods too, n=0).
-    Only answers to surveys whose first question is the NPS question count."""
+    Only answers to surveys whose first question is the NPS question count. Reads the
+    answer_days facts (days are local in `tz`, the time zone they were built in)."""
     spans = P.periods(filters.start, filters.end, filters.grain)
-    edges = P.bounds(spans, tz)
-    index = P.period_index(Response.answered_at, edges).label("i")
-    score = Response.score
-    stmt = scoped_answers(
-        [index,
-         func.sum(case((score >= 9, 1), else_=0)),
-         func.sum(case((score.between(7, 8), 1), else_=0)),
-         func.sum(case((score <= 6, 1), else_=0))],
-        filters, latest_run_id(conn), edges[0], edges[-1], templates=nps_templates,
-    ).where(score.is_not(None)).group_by(index)  # fmt: skip
+    ad = AnswerDay
+    index = P.day_period_index(ad.day, spans).label("i")
+    stmt = scoped_answer_days(
+        [index, func.sum(ad.promoters), func.sum(ad.passives), func.sum(ad.detractors)],
+        filters, templates=nps_templates,
+    ).group_by(index)  # fmt: skip
     counts = {i: (int(p or 0), int(a or 0), int(d or 0)) for i, p, a, d in conn.execute(stmt)}
     rows = []
     for i, span in enumerate(spans):
@@ -83,14 +80,12 @@ def nps_by_period(conn, filters: Filters, *, nps_templates, tz: ZoneInfo) -> lis
 def csi_by_period(conn, filters: Filters, *, tz: ZoneInfo) -> list[CsiPoint]:
     """Mean CSI (0–100) per period, over answers that carry a CSI."""
     spans = P.periods(filters.start, filters.end, filters.grain)
-    edges = P.bounds(spans, tz)
-    index = P.period_index(Response.answered_at, edges).label("i")
-    csi = Response.csi
-    stmt = scoped_answers(
-        [index, func.count(csi), func.sum(csi), func.sum(csi * csi)],
-        filters, latest_run_id(conn), edges[0], edges[-1],
-    ).where(csi.is_not(None)).group_by(index)  # fmt: skip
-    sums = {i: (int(n), float(s or 0), float(q or 0)) for i, n, s, q in conn.execute(stmt)}
+    ad = AnswerDay
+    index = P.day_period_index(ad.day, spans).label("i")
+    stmt = scoped_answer_days(
+        [index, func.sum(ad.csi_n), func.sum(ad.csi_sum), func.sum(ad.csi_sumsq)], filters
+    ).where(ad.csi_n > 0).group_by(index)
+    sums = {i: (int(n or 0), float(s or 0), float(q or 0)) for i, n, s, q in conn.execute(stmt)}
     rows = [(span.label, None, stats.mean(*sums.get(i, (0, 0.0, 0.0)), bounds=(0, 100)))
             for i, span in enumerate(spans)]  # fmt: skip
     return [CsiPoint(label, est, sig) for label, _, est, sig in _with_changes(rows)]

@@ -59,8 +59,10 @@ def seed_command(customers, years, seed, if_empty):
         contacts = seed_followups(current_app.config, np.random.default_rng(seed), date.today())
         db.session.commit()
         from feedback.reporting.build import rebuild_from_config
+        from feedback.reporting.facts import rebuild_facts
 
         rebuild_from_config(current_app.config)  # the dashboard's monthly customer facts
+        rebuild_facts(current_app.config)  # and its answer, funnel and non-response facts
         db.session.commit()
         refresh_statistics()  # the planner sees the demo's real sizes from the first page
     except DomainError as exc:

@@ -97,11 +97,16 @@ def _followup_overdue(app) -> str:
 
 
 def _refresh_reporting(app) -> str:
+    from feedback.extensions import db
     from feedback.reporting.build import run_job as build_reporting
+    from feedback.reporting.facts import rebuild_facts
     from feedback.surveys.templates import load_templates
 
     templates = load_templates(app.config["FEEDBACK_TEMPLATES_DIR"])
-    return build_reporting(app.config, templates).summary()
+    months = build_reporting(app.config, templates).summary()
+    facts = rebuild_facts(app.config)  # the answer-side facts: whole, in a few seconds
+    db.session.commit()
+    return f"{months}; {facts.summary()}"
 
 
 def _refresh_statistics(app) -> str:

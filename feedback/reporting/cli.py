@@ -13,7 +13,7 @@ from feedback.extensions import db
 from feedback.reporting import build
 from feedback.surveys.templates import TemplateError, load_templates
 
-reporting_cli = AppGroup("reporting", help="Monthly customer facts behind the dashboard.")
+reporting_cli = AppGroup("reporting", help="The pre-computed facts behind the dashboard.")
 
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
 
@@ -62,5 +62,16 @@ def rebuild_command(through_text):
 def refresh_command():
     """Recompute the previous and the current month (rebuilds when that is not enough)."""
     result = build.refresh(**_settings())
+    db.session.commit()
+    click.echo(result.summary() + ".")
+
+
+@reporting_cli.command("facts")
+def facts_command():
+    """Rebuild the dashboard's answer, funnel and non-response facts (the job does it every
+    15 minutes)."""
+    from feedback.reporting.facts import rebuild_facts
+
+    result = rebuild_facts(current_app.config)
     db.session.commit()
     click.echo(result.summary() + ".")

@@ -9,6 +9,7 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -83,3 +84,87 @@ class ReportingBuild(db.Model):
     base_currency: Mapped[str] = mapped_column(String(3))  # the revenue's currency
     rates_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # newest rate change seen
     rows: Mapped[int] = mapped_column(Integer, default=0)  # rows written by the last build
+
+
+class AnswerDay(db.Model):
+    """Answers counted per local day, wave and the dimensions the dashboard filters on: the
+    NPS and CSI figures of view 1 read these sums instead of a million responses. Kept by
+    feedback.reporting.answers (rebuilt whole by the `refresh_dashboard_facts` job, so a
+    figure is at most one job interval old). The day is the answer's date in the company's
+    time zone; class and programme are the customer's in the newest segment run, owner the
+    customer's owner, both as they were at the build. Promoters, passives and detractors
+    count every answer by its first question's score (0-10); only NPS templates' counts are
+    NPS (the queries pick them by template_key). csi_* are n, Σ and Σ² of the answers' CSI."""
+
+    __tablename__ = "answer_days"
+    __table_args__ = (
+        Index("ix_answer_days_day", "day"),
+        Index("ix_answer_days_wave", "wave_id", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"),
+                                    primary_key=True)  # fmt: skip
+    day: Mapped[date] = mapped_column(Date)
+    wave_id: Mapped[int] = mapped_column(Integer)
+    survey_id: Mapped[int] = mapped_column(Integer)
+    template_key: Mapped[str] = mapped_column(String(40))
+    language: Mapped[str] = mapped_column(String(2))
+    abc_class: Mapped[str | None] = mapped_column(String(1))  # None: never classified
+    programme: Mapped[str | None] = mapped_column(String(6))
+    owner_id: Mapped[int | None] = mapped_column(Integer)  # None: no owner
+    answers: Mapped[int] = mapped_column(Integer)
+    promoters: Mapped[int] = mapped_column(Integer)
+    passives: Mapped[int] = mapped_column(Integer)
+    detractors: Mapped[int] = mapped_column(Integer)
+    csi_n: Mapped[int] = mapped_column(Integer)
+    csi_sum: Mapped[float] = mapped_column(Float)
+    csi_sumsq: Mapped[float] = mapped_column(Float)
+
+
+class InvitationFacts(db.Model):
+    """Invitations of sent waves counted per wave, invitation language and the customer's
+    class, programme and owner (as of the build): the funnel of view 4. The steps follow
+    how an invitation changes state (see dashboards/queries/funnel.py): invited (handed to
+    sending), delivered (not bounced or failed), opened (an open or click event, or an
+    answer), answered. sent_day is the wave's send date in the company's time zone."""
+
+    __tablename__ = "invitation_facts"
+    __table_args__ = (Index("ix_invitation_facts_sent", "sent_day", "wave_id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"),
+                                    primary_key=True)  # fmt: skip
+    wave_id: Mapped[int] = mapped_column(Integer)
+    survey_id: Mapped[int] = mapped_column(Integer)
+    template_key: Mapped[str] = mapped_column(String(40))
+    sent_day: Mapped[date] = mapped_column(Date)
+    language: Mapped[str] = mapped_column(String(2))
+    abc_class: Mapped[str | None] = mapped_column(String(1))
+    programme: Mapped[str | None] = mapped_column(String(6))
+    owner_id: Mapped[int | None] = mapped_column(Integer)
+    invited: Mapped[int] = mapped_column(Integer)
+    delivered: Mapped[int] = mapped_column(Integer)
+    opened: Mapped[int] = mapped_column(Integer)
+    answered: Mapped[int] = mapped_column(Integer)
+
+
+class OutcomeFacts(db.Model):
+    """Closed waves' outcomes (wave_outcomes) counted per wave, close date (local), the
+    language the customer was invited in (the lowest code when its contacts differ) and its
+    class, programme and owner: the non-response trend of view 4. counted = answered +
+    non_response (opted out and undelivered left out), silent = non_response."""
+
+    __tablename__ = "outcome_facts"
+    __table_args__ = (Index("ix_outcome_facts_closed", "closed_day"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"),
+                                    primary_key=True)  # fmt: skip
+    wave_id: Mapped[int] = mapped_column(Integer)
+    survey_id: Mapped[int] = mapped_column(Integer)
+    template_key: Mapped[str] = mapped_column(String(40))
+    closed_day: Mapped[date] = mapped_column(Date)
+    language: Mapped[str | None] = mapped_column(String(2))
+    abc_class: Mapped[str | None] = mapped_column(String(1))
+    programme: Mapped[str | None] = mapped_column(String(6))
+    owner_id: Mapped[int | None] = mapped_column(Integer)
+    silent: Mapped[int] = mapped_column(Integer)
+    counted: Mapped[int] = mapped_column(Integer)

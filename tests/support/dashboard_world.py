@@ -75,4 +75,15 @@ def make_world(create_customer, create_user):
     for value in (60.0, 70.0, 80.0):  # CSI answers in February, in the CSI survey
         answer(a_owned, 7, feb, key="csi", csi=value)
     db.session.commit()
+    rebuild_answer_facts()
     return {"owner": owner, "other": other, "waves": waves, "a": a_owned, "c": c_retain}
+
+
+def rebuild_answer_facts() -> None:
+    """The dashboard reads answer_days: rebuild them as the job would."""
+    from flask import current_app
+
+    from feedback.reporting.facts import rebuild_facts
+
+    rebuild_facts(current_app.config)
+    db.session.commit()

@@ -1,0 +1,149 @@
+"""Time every dashboard callback over HTTP, next to the SQL it ran, on PostgreSQL with
+100,000 customers, ~10,000,000 transactions and 1,000,000 responses.
+
+    DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/bench \
+        .venv/bin/python bench/dashboard.py [--repeat 20] [--fresh]
+
+The data is bench/dashboard_data.py's (schema `dash_bench`). Each callback is sent the way
+the browser sends it (a signed-in manager, the CSRF header, Dash's JSON) through the Flask
+test client, so the time includes Dash's dispatch and the JSON it returns. The SQL time is
+the time spent inside the database driver during those same requests. Every view is timed
+over all surveys (the default year) and for one wave, cycling through filter variants
+(none, class A+B, Grow, Danish). Targets: p95 <= 300 ms over all surveys, <= 50 ms for one
+wave, and no callback more than 2x its SQL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+import time
+from contextlib import contextmanager
+
+from dashboard_data import counts, prepare
+from sqlalchemy import event, select, text
+
+from feedback.extensions import db
+
+PASSWORD = "bench-manager-password"
+EMAIL = "bench.manager@example.com"
+VARIANTS = ["", "&class=A,B", "&programme=grow", "&language=da"]
+TARGETS = {"all surveys": 300, "one wave": 50}
+
+
+class SqlClock:
+    """Seconds spent inside cursor.execute (psycopg fetches the rows there too)."""
+
+    def __init__(self, engine):
+        self.seconds = 0.0
+        self._started: list[float] = []
+        event.listen(engine, "before_cursor_execute", self._before)
+        event.listen(engine, "after_cursor_execute", self._after)
+
+    def _before(self, *args):
+        self._started.append(time.perf_counter())
+
+    def _after(self, *args):
+        self.seconds += time.perf_counter() - self._started.pop()
+
+
+def _client(app):
+    from feedback.auth.models import User
+    from feedback.auth.services import create_user
+
+    with app.app_context():
+        if not db.session.scalar(select(User).where(User.email == EMAIL)):
+            create_user(EMAIL, "manager", PASSWORD, name="Bench Manager")
+            db.session.commit()
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    client.post("/login", data={"email": EMAIL, "password": PASSWORD, "csrf_token": token})
+    assert client.get("/dashboard/").status_code == 200
+    return client
+
+
+def _payload(callback: str, inputs: list[dict], state: list[dict] | None = None) -> dict:
+    outputs = [{"id": part.split(".")[0], "property": part.split(".")[1]}
+               for part in callback.strip(".").split("...")]  # fmt: skip
+    return {"output": callback, "outputs": outputs if len(outputs) > 1 else outputs[0],
+            "inputs": inputs, "changedPropIds": [f"{inputs[0]['id']}.{inputs[0]['property']}"],
+            "state": state or []}  # fmt: skip
+
+
+@contextmanager
+def _timed(clock, samples):
+    sql_before = clock.seconds
+    started = time.perf_counter()
+    yield
+    samples.append((time.perf_counter() - started, clock.seconds - sql_before))
+
+
+def _post(client, payload):
+    token = client.get_cookie("_csrf_token", path="/dashboard/").value
+    headers = {"Content-Type": "application/json", "X-CSRFToken": token}
+    response = client.post("/dashboard/_dash-update-component", data=json.dumps(payload),
+                           headers=headers)  # fmt: skip
+    assert response.status_code in (200, 204), response.get_data(as_text=True)[:500]
+    return response
+
+
+def _p95(values):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=20, help="Requests per view and case.")
+    parser.add_argument("--fresh", action="store_true", help="Rebuild the bench data.")
+    parser.add_argument("--views", default="", help="Only these view keys, comma-separated.")
+    args = parser.parse_args()
+
+    app = prepare(args.fresh)
+    client = _client(app)
+    with app.app_context():
+        from dashboards.views import all_views
+
+        views = [k for k in all_views() if not args.views or k in args.views.split(",")]
+        wave, survey = db.session.execute(text(
+            "SELECT w.id, w.survey_id FROM waves w JOIN surveys s ON s.id = w.survey_id "
+            "WHERE s.name = 'Monthly NPS pulse' ORDER BY w.sent_at DESC LIMIT 1 OFFSET 1"
+        )).one()  # fmt: skip
+        clock = SqlClock(db.engine)
+    dash_app = app.extensions["dashboard"]
+    render = next(k for k in dash_app.callback_map if k.startswith("..view-body.children"))
+    cases = {"all surveys": "", "one wave": f"&survey={survey}&wave={wave}"}
+
+    print(f"data: {counts(app)}")
+    print(f"{'callback':<22}{'case':<13}{'p50 ms':>8}{'p95 ms':>8}{'SQL p95':>9}"
+          f"{'ratio':>7}{'target':>8}")  # fmt: skip
+    results = []
+    for view in views:
+        for case, extra in cases.items():
+            samples: list[tuple[float, float]] = []
+            for i in range(args.repeat + 2):
+                query = f"?view={view}{extra}{VARIANTS[i % len(VARIANTS)]}"
+                payload = _payload(render, [{"id": "query", "property": "data", "value": query}])
+                if i < 2:  # warm the caches
+                    _post(client, payload)
+                    continue
+                with _timed(clock, samples):
+                    _post(client, payload)
+            total = [s[0] * 1000 for s in samples]
+            sql = [s[1] * 1000 for s in samples]
+            ratio = statistics.median(t / max(q, 0.001) for t, q in zip(total, sql, strict=True))
+            p95 = _p95(total)
+            ok = p95 <= TARGETS[case] and ratio <= 2
+            results.append(ok)
+            verdict = "ok" if ok else "MISSED"
+            print(f"{view:<22}{case:<13}{statistics.median(total):8.1f}{p95:8.1f}"
+                  f"{_p95(sql):9.1f}{ratio:7.2f}{TARGETS[case]:8}  {verdict}")  # fmt: skip
+    print("ratio: the median over requests of callback time / SQL time in that request")
+    print("all targets met" if all(results) else "some targets missed")
+
+
+if __name__ == "__main__":
+    main()

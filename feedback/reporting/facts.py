@@ -1,0 +1,64 @@
+"""The dashboard's answer-side facts (answer_days; more arrive with the views that need
+them), rebuilt together by the `refresh_dashboard_facts` job and `feedback reporting
+facts`. Each build is recorded in reporting_builds, so the dashboard can say how old its
+figures are."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from feedback.dbtypes import utcnow
+from feedback.extensions import db
+from feedback.reporting.answers import rebuild_answer_days
+from feedback.reporting.models import ReportingBuild
+from feedback.reporting.waves import rebuild_invitation_facts, rebuild_outcome_facts
+
+BUILDERS = {
+    "answer_days": rebuild_answer_days,
+    "invitation_facts": rebuild_invitation_facts,
+    "outcome_facts": rebuild_outcome_facts,
+}
+
+
+@dataclass
+class FactsResult:
+    rows: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        parts = ", ".join(f"{table} {rows:,} rows" for table, rows in self.rows.items())
+        return f"dashboard facts rebuilt in {self.seconds:.1f} s: {parts}"
+
+
+def rebuild_facts(config, now: datetime | None = None) -> FactsResult:
+    """Rebuild every answer-side fact table and record when. Flushes; the caller commits."""
+    tz = ZoneInfo(config["FEEDBACK_TIMEZONE"])
+    now = now or utcnow()
+    started = time.perf_counter()
+    result = FactsResult()
+    for table, build in BUILDERS.items():
+        result.rows[table] = build(tz)
+        _record(table, now, result.rows[table], config["FEEDBACK_BASE_CURRENCY"], tz)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _record(table: str, now: datetime, rows: int, base_currency: str, tz: ZoneInfo) -> None:
+    build = db.session.get(ReportingBuild, table)
+    if build is None:
+        build = ReportingBuild(table_name=table)
+        db.session.add(build)
+    build.rebuilt_at = build.refreshed_at = now
+    build.through = now.astimezone(tz).date()
+    build.base_currency = base_currency
+    build.rows = rows
+    build.transaction_mark = build.response_mark = 0
+    db.session.flush()
+
+
+def built_at(table: str = "answer_days") -> datetime | None:
+    build = db.session.get(ReportingBuild, table)
+    return build.refreshed_at if build else None
