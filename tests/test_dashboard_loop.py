@@ -19,6 +19,7 @@ from feedback.customers.models import Contact, CustomerSegment, SegmentRun
 from feedback.extensions import db
 from feedback.responses.models import Response
 from feedback.surveys.models import Invitation, Survey, Wave
+from tests.support.dashboard_world import rebuild_answer_facts
 
 TZ = ZoneInfo("Europe/Copenhagen")
 HALF = Filters(start=date(2025, 1, 1), end=date(2025, 6, 30))
@@ -137,6 +138,7 @@ def world(create_user, create_customer):
     case(cC, at(2025, 5, 10, 8), 24 * 7, assignee=alice, kind="churn_risk")
     case(cA, at(2024, 12, 15, 8), 24, assignee=alice)  # before the period
     db.session.commit()
+    rebuild_answer_facts()  # the view reads case_facts
     return {"alice": alice, "bob": bob, "nps": nps, "rel": rel, "waves": waves}
 
 

@@ -18,27 +18,18 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import Integer, and_, case, cast, func, select
 
-from dashboards import periods as P
 from dashboards import stats
 from dashboards.filters import Filters
-from dashboards.queries.scope import (
-    join_customers,
-    latest_run_id,
-    needs_customers,
-    survey_conditions,
-)
 from feedback.analysis.themes import load_themes
 from feedback.auth.models import Team, User
-from feedback.cases.models import CLOSED_STATUSES, OPEN_STATUSES, Case, status_in
-from feedback.customers.models import Customer
+from feedback.cases.models import CLOSED_STATUSES, OPEN_STATUSES
 from feedback.list_filters import NO_OWNER
-from feedback.responses.models import Response
-from feedback.surveys.models import Survey, Wave
+from feedback.reporting.models import CaseFacts
 
 UNASSIGNED = "Team queue (no one assigned)"
 NO_TEAM = "No team"
@@ -84,14 +75,42 @@ class LoopReport:
 def median(values: list[float]) -> stats.Estimate:
     """The median with its distribution-free 95 % interval: the order statistics of ranks
     (n − 1.96·√n)/2 and 1 + (n + 1.96·√n)/2 (Conover), clipped to the data."""
-    n = len(values)
+    counts: dict[float, int] = {}
+    for value in values:
+        counts[value] = counts.get(value, 0) + 1
+    return weighted_median(counts)
+
+
+def weighted_median(counts: dict[float, int]) -> stats.Estimate:
+    """median() over values given as {value: how many times}."""
+    n = sum(counts.values())
     if n == 0:
         return stats.EMPTY
-    xs = sorted(values)
-    middle = xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
+    ordered = sorted(counts.items())
+
+    def rank(k: int) -> float:  # the k-th smallest value, 1-based
+        seen = 0
+        for value, times in ordered:
+            seen += times
+            if seen >= k:
+                return value
+        return ordered[-1][0]
+
+    middle = rank(n // 2 + 1) if n % 2 else (rank(n // 2) + rank(n // 2 + 1)) / 2
     low = max(math.floor((n - stats.Z95 * math.sqrt(n)) / 2), 1)
     high = min(math.ceil(1 + (n + stats.Z95 * math.sqrt(n)) / 2), n)
-    return stats.Estimate(middle, xs[low - 1], xs[high - 1], None, n)
+    return stats.Estimate(middle, rank(low), rank(high), None, n)
+
+
+def _rounded_hours(hours):
+    """SQL: hours to two significant figures or so (0.1 h below 10 h, whole hours below
+    100, tens above), so the durations come back as a few hundred distinct values with
+    counts rather than one row per case. Medians are exact to that precision."""
+
+    def to(step: float):
+        return cast(hours / step + 0.5, Integer) * step
+
+    return case((hours < 10, to(0.1)), (hours < 100, to(1.0)), else_=to(10.0))
 
 
 def _sum_if(condition):
@@ -99,69 +118,59 @@ def _sum_if(condition):
 
 
 def scoped_cases(columns, conn, filters: Filters, *, tz: ZoneInfo):
-    """SELECT `columns` FROM the cases opened in the period that the filters let through.
-    A survey or wave filter keeps only cases made from answers to it (churn cases have no
-    answer); language is the customer's; owner and team are the case's assignee and team."""
-    start = P.local_midnight_utc(filters.start, tz)
-    end = P.local_midnight_utc(filters.end + timedelta(days=1), tz)
-    stmt = select(*columns).select_from(Case).where(Case.created_at >= start,
-                                                    Case.created_at < end)  # fmt: skip
-    if filters.survey or filters.wave is not None:
-        stmt = (stmt.join(Response, Response.id == Case.response_id)
-                .join(Wave, Wave.id == Response.wave_id)
-                .join(Survey, Survey.id == Wave.survey_id)
-                .where(*survey_conditions(filters)))  # fmt: skip
+    """SELECT `columns` FROM the cases opened in the period (local day) that the filters let
+    through, from case_facts. A survey or wave filter keeps only cases made from answers to
+    it (churn cases have no answer); language is the customer's; owner and team are the
+    case's assignee and team."""
+    f = CaseFacts
+    stmt = select(*columns).where(f.created_day >= filters.start, f.created_day <= filters.end)
+    if filters.survey_id is not None:
+        stmt = stmt.where(f.survey_id == filters.survey_id)
+    elif filters.template_key:
+        stmt = stmt.where(f.template_key == filters.template_key)
+    if filters.wave is not None:
+        stmt = stmt.where(f.wave_id == filters.wave)
     # On this view owner and team mean who works the case: its assignee and its team (a
     # support team owns no customers but works hundreds of cases).
     if filters.owner == NO_OWNER:
-        stmt = stmt.where(Case.assignee_id.is_(None))
+        stmt = stmt.where(f.assignee_id.is_(None))
     elif filters.owner is not None:
-        stmt = stmt.where(Case.assignee_id == filters.owner)
+        stmt = stmt.where(f.assignee_id == filters.owner)
     if filters.team is not None:
-        stmt = stmt.where(Case.team_id == filters.team)
-    filters = filters.but(owner=None, team=None)
-    if needs_customers(filters):
-        stmt = join_customers(stmt, Case.customer_id, filters, latest_run_id(conn))
-        if filters.language:
-            stmt = stmt.where(Customer.language == filters.language)
-    elif filters.language:
-        stmt = stmt.join(Customer, Customer.id == Case.customer_id).where(
-            Customer.language == filters.language
-        )
+        stmt = stmt.where(f.team_id == filters.team)
+    if filters.classes:
+        stmt = stmt.where(f.abc_class.in_(filters.classes))
+    if filters.programme:
+        stmt = stmt.where(f.programme == filters.programme)
+    if filters.language:
+        stmt = stmt.where(f.language == filters.language)
     return stmt
-
-
-def _hours(later: datetime | None, earlier: datetime) -> float | None:
-    return None if later is None else max((later - earlier).total_seconds(), 0.0) / 3600
 
 
 @dataclass
 class _Group:
     label: str
     counts: list[int] = field(default_factory=lambda: [0] * 6)
-    first: list[float] = field(default_factory=list)
-    close: list[float] = field(default_factory=list)
+    first: dict[float, int] = field(default_factory=dict)
+    close: dict[float, int] = field(default_factory=dict)
 
     def row(self, key) -> LoopRow:
-        return LoopRow(key, self.label, *self.counts, median(self.first), median(self.close))
+        return LoopRow(key, self.label, *self.counts, weighted_median(self.first),
+                       weighted_median(self.close))  # fmt: skip
 
 
 def loop_report(conn, filters: Filters, *, tz: ZoneInfo, now: datetime) -> LoopReport:
-    """Counts grouped by (team, assignee) in one statement, durations in a second; teams,
-    assignees and the total are sums of the first and medians over the second."""
-    is_open, is_closed = status_in(OPEN_STATUSES), status_in(CLOSED_STATUSES)
+    """Counts grouped by (team, assignee) in one statement, the durations' distribution in
+    two more; teams, assignees and the total are sums of their rows."""
+    f = CaseFacts
+    is_open, is_closed = f.status.in_(OPEN_STATUSES), f.status.in_(CLOSED_STATUSES)
     counts = scoped_cases(
-        [Case.team_id, Case.assignee_id, func.count(),
-         _sum_if(is_closed), _sum_if(and_(is_closed, Case.closed_at <= Case.due_at)),
-         _sum_if(and_(is_closed, Case.closed_at > Case.due_at)),
-         _sum_if(and_(is_open, Case.due_at < now)), _sum_if(is_open)],
+        [f.team_id, f.assignee_id, func.count(),
+         _sum_if(is_closed), _sum_if(and_(is_closed, f.closed_at <= f.due_at)),
+         _sum_if(and_(is_closed, f.closed_at > f.due_at)),
+         _sum_if(and_(is_open, f.due_at < now)), _sum_if(is_open)],
         conn, filters, tz=tz,
-    ).group_by(Case.team_id, Case.assignee_id)  # fmt: skip
-    durations = scoped_cases(
-        [Case.team_id, Case.assignee_id, Case.created_at, Case.first_action_at,
-         case((is_closed, Case.closed_at), else_=None)],
-        conn, filters, tz=tz,
-    ).where(or_(Case.first_action_at.is_not(None), is_closed))  # fmt: skip
+    ).group_by(f.team_id, f.assignee_id)  # fmt: skip
     rows = conn.execute(counts).all()
     if not rows:
         return LoopReport(LoopRow(None, "all"), [], [])
@@ -178,13 +187,17 @@ def loop_report(conn, filters: Filters, *, tz: ZoneInfo, now: datetime) -> LoopR
     for team_id, assignee_id, *numbers in rows:
         for group in groups(team_id, assignee_id):
             group.counts = [a + int(b) for a, b in zip(group.counts, numbers, strict=True)]
-    for team_id, assignee_id, created, first_action, closed in conn.execute(durations):
-        first, close = _hours(first_action, created), _hours(closed, created)
-        for group in groups(team_id, assignee_id):
-            if first is not None:
-                group.first.append(first)
-            if close is not None:
-                group.close.append(close)
+    for measure, hours in (("first", f.hours_to_first), ("close", f.hours_to_close)):
+        bucket = _rounded_hours(hours).label("h")
+        spread = scoped_cases([f.team_id, f.assignee_id, bucket, func.count()], conn, filters,
+                              tz=tz).where(hours.is_not(None))  # fmt: skip
+        for team_id, assignee_id, value, times in conn.execute(
+            spread.group_by(f.team_id, f.assignee_id, bucket)
+        ):
+            value = round(float(value), 1)
+            for group in groups(team_id, assignee_id):
+                seen = getattr(group, measure)
+                seen[value] = seen.get(value, 0) + int(times)
 
     def ordered(groups_: dict, empty_label: str) -> list[LoopRow]:
         out = [g.row(k) for k, g in groups_.items()]
@@ -220,12 +233,13 @@ class Outcomes:
 def outcomes(conn, filters: Filters, *, tz: ZoneInfo) -> Outcomes:
     """How the cases opened in the period ended, and what the customers said afterwards.
     A 'no' reopens a resolved case, so the follow-up answers count over all cases."""
-    asked = or_(Case.followup_sent_at.is_not(None), Case.followup_solved.is_not(None))
+    f = CaseFacts
+    asked = f.followup_asked.is_(True)
     stmt = scoped_cases(
-        [_sum_if(Case.status == "resolved"), _sum_if(Case.status == "no_action"),
-         _sum_if(Case.followup_solved.is_(True)), _sum_if(Case.followup_solved.is_(False)),
-         _sum_if(and_(asked, Case.followup_solved.is_(None))),
-         _sum_if(and_(status_in(CLOSED_STATUSES), ~asked))],
+        [_sum_if(f.status == "resolved"), _sum_if(f.status == "no_action"),
+         _sum_if(f.followup_solved.is_(True)), _sum_if(f.followup_solved.is_(False)),
+         _sum_if(and_(asked, f.followup_solved.is_(None))),
+         _sum_if(and_(f.status.in_(CLOSED_STATUSES), ~asked))],
         conn, filters, tz=tz,
     )  # fmt: skip
     return Outcomes(*(int(v) for v in conn.execute(stmt).one()))
@@ -241,9 +255,9 @@ class RootCause:
 def root_causes(conn, filters: Filters, *, tz: ZoneInfo) -> list[RootCause]:
     """Closed cases per root cause (a theme, set on closing), most frequent first; the
     cases closed without one last."""
-    cause = Case.root_cause
+    cause = CaseFacts.root_cause
     stmt = scoped_cases([cause, func.count()], conn, filters, tz=tz).where(
-        status_in(CLOSED_STATUSES)
+        CaseFacts.status.in_(CLOSED_STATUSES)
     ).group_by(cause)  # fmt: skip
     themes = load_themes()
     out = []

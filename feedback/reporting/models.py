@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Date,
     Float,
@@ -168,3 +169,34 @@ class OutcomeFacts(db.Model):
     owner_id: Mapped[int | None] = mapped_column(Integer)
     silent: Mapped[int] = mapped_column(Integer)
     counted: Mapped[int] = mapped_column(Integer)
+
+
+class CaseFacts(db.Model):
+    """Every case, narrowed to what the closed-loop view counts (view 6): the local day it
+    was opened, who works it, the survey and wave of its answer (none for churn cases), the
+    customer's language, class and programme, its status and deadline, and the hours to
+    first action and to closing. Rebuilt whole with the other dashboard facts; at the
+    bench's 200,000 cases a year's worth is read far faster than from the wide cases table."""
+
+    __tablename__ = "case_facts"
+    __table_args__ = (Index("ix_case_facts_created", "created_day"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # the case's id
+    created_day: Mapped[date] = mapped_column(Date)
+    team_id: Mapped[int | None] = mapped_column(Integer)
+    assignee_id: Mapped[int | None] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(12))
+    survey_id: Mapped[int | None] = mapped_column(Integer)
+    wave_id: Mapped[int | None] = mapped_column(Integer)
+    template_key: Mapped[str | None] = mapped_column(String(40))
+    language: Mapped[str] = mapped_column(String(2))  # the customer's
+    abc_class: Mapped[str | None] = mapped_column(String(1))
+    programme: Mapped[str | None] = mapped_column(String(6))
+    status: Mapped[str] = mapped_column(String(20))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    hours_to_first: Mapped[float | None] = mapped_column(Float)  # None: no action yet
+    hours_to_close: Mapped[float | None] = mapped_column(Float)  # None: not closed
+    followup_asked: Mapped[bool] = mapped_column(Boolean)
+    followup_solved: Mapped[bool | None] = mapped_column(Boolean)
+    root_cause: Mapped[str | None] = mapped_column(String(40))
