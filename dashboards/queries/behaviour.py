@@ -1,0 +1,267 @@
+"""View 2: attitude next to behaviour. Every customer's group as of one month (promoter,
+passive, detractor, non-responder, not asked), revenue per customer and its 12-month change
+per group and per class × group, each group's share of revenue, and a sample of customers
+for a scatter of last score against revenue change.
+
+Everything reads the monthly customer facts (feedback.reporting, `customer_months`) of one
+month, the snapshot: the month of the period's last day. Never the transactions.
+
+Groups (one per customer, in this order of precedence):
+- non-responder: invited in a wave closed in the 12 months up to the snapshot and answered
+  none of them; silence is the newer fact, so an older answer does not outrank it;
+- promoter / passive / detractor: the newest NPS answer, if given within the 24 months up
+  to the snapshot (an answer three years old says little about today);
+- not asked: no NPS answer within 24 months and no wave in the last 12.
+The survey and wave filters do not apply: the band is the newest NPS answer to any NPS
+survey (as the facts keep it). Customers count when they bought in the 24 months up to the
+snapshot (revenue_12m or revenue_prev_12m not zero), so a customer lost last year counts,
+one lost three years ago does not."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Float, and_, case, cast, func, or_, select
+
+from dashboards import stats
+from dashboards.filters import Filters
+from dashboards.periods import local_midnight_utc
+from dashboards.queries.scope import join_customers, latest_run_id
+from feedback.customers.models import Customer, CustomerSegment
+from feedback.reporting import facts_as_of, nps_band
+
+GROUPS = ("promoter", "passive", "detractor", "non-responder", "not asked")
+RECENT_MONTHS = 24  # an NPS answer older than this gives no band
+UNCLASSIFIED = "none"  # customers without a class in the newest segment run
+SCATTER_LIMIT = 3000  # points sent to the browser at most
+SCATTER_LARGEST = 1000  # of which the largest customers by 12-month revenue
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    month: date  # the first day of the snapshot month
+    recent_from: datetime  # UTC: NPS answers from this instant on give a band
+
+
+def snapshot(filters: Filters, tz: ZoneInfo) -> Snapshot:
+    """The month of the period's last day, and the start of its 24-month answer window."""
+    month = filters.end.replace(day=1)
+    key = month.year * 12 + month.month - 1 - (RECENT_MONTHS - 1)
+    return Snapshot(month, local_midnight_utc(date(key // 12, key % 12 + 1, 1), tz))
+
+
+def customer_group(f, snap: Snapshot):
+    """SQL: the customer's group (GROUPS) from the facts subquery `f`."""
+    return case(
+        (and_(f.c.waves_12m > 0, f.c.answered_12m == 0), "non-responder"),
+        (f.c.nps_answered_at >= snap.recent_from, nps_band(f.c.nps_score)),
+        else_="not asked",
+    )
+
+
+def snapshot_facts(snap: Snapshot):
+    """The snapshot month's facts as a subquery `f` (see feedback.reporting.facts_as_of)."""
+    return facts_as_of(snap.month).subquery("f")
+
+
+def scope_facts(stmt, f, filters: Filters, run_id: int | None):
+    """Narrow `stmt` over the facts `f` to the customers the filters let through (class,
+    programme, owner, team, the customer's language), joining Customer and the current
+    CustomerSegment; only customers who bought in the 24 months up to the snapshot."""
+    stmt = join_customers(stmt, f.c.customer_id, filters, run_id)
+    if filters.language:
+        stmt = stmt.where(Customer.language == filters.language)
+    return stmt.where(or_(f.c.revenue_12m != 0, f.c.revenue_prev_12m != 0))
+
+
+def money(column):
+    """A money column as a float, so sums of squares neither overflow nor crawl."""
+    return cast(column, Float)
+
+
+def ratio(n: int, sum_y: float, sum_x: float, sum_yy: float, sum_xx: float, sum_xy: float,
+          share: bool = False):  # fmt: skip
+    """Σy / Σx in per cent with a 95 % interval (the ratio estimator's linearised standard
+    error: the customers seen as a sample of customers like them); a `share` of a whole has
+    its interval clipped to 0-100 %."""
+    if n == 0 or sum_x == 0:
+        return stats.Estimate(None, None, None, None, n)
+    r = sum_y / sum_x
+    residual = max(sum_yy - 2 * r * sum_xy + r * r * sum_xx, 0.0)
+    se = math.sqrt(residual * n / (n - 1)) / abs(sum_x) if n > 1 else 0.0
+    low, high = 100 * (r - stats.Z95 * se), 100 * (r + stats.Z95 * se)
+    if share:
+        low, high = max(low, 0.0), min(high, 100.0)
+    return stats.Estimate(100 * r, low, high, 100 * se, n)
+
+
+@dataclass(frozen=True)
+class Sums:
+    """Additive sums over a set of customers: n, Σrevenue, Σrevenue², Σprior, Σprior²,
+    Σchange, Σchange², Σchange×prior (revenue = revenue_12m, prior = revenue_prev_12m)."""
+
+    n: int = 0
+    revenue: float = 0.0
+    revenue_sq: float = 0.0
+    prior: float = 0.0
+    prior_sq: float = 0.0
+    change: float = 0.0
+    change_sq: float = 0.0
+    change_prior: float = 0.0
+
+    def __add__(self, other: Sums) -> Sums:
+        return Sums(*(a + b for a, b in zip(self.row(), other.row(), strict=True)))
+
+    def row(self) -> tuple:
+        return (self.n, self.revenue, self.revenue_sq, self.prior, self.prior_sq, self.change,
+                self.change_sq, self.change_prior)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class GroupFigures:
+    group: str  # one of GROUPS
+    abc_class: str | None  # None: every class together
+    sums: Sums
+
+    @property
+    def customers(self) -> int:
+        return self.sums.n
+
+    @property
+    def revenue(self) -> float:
+        return self.sums.revenue
+
+    @property
+    def revenue_per_customer(self) -> stats.Estimate:
+        s = self.sums
+        return stats.mean(s.n, s.revenue, s.revenue_sq)
+
+    @property
+    def change_per_customer(self) -> stats.Estimate:
+        s = self.sums
+        return stats.mean(s.n, s.change, s.change_sq)
+
+    @property
+    def change_pct(self) -> stats.Estimate:
+        """The 12-month change in % of the group's revenue in the 12 months before."""
+        s = self.sums
+        if s.prior <= 0:
+            return stats.Estimate(None, None, None, None, s.n)
+        return ratio(s.n, s.change, s.prior, s.change_sq, s.prior_sq, s.change_prior)
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    month: date
+    groups: list[GroupFigures]  # one per GROUPS, in order, empty ones too
+    by_class: list[GroupFigures]  # class × group, classes A-D then unclassified
+    total: Sums
+
+    def share(self, g: GroupFigures) -> stats.Estimate:
+        """The group's share of all revenue (12 months), in %, with a 95 % interval."""
+        t = self.total
+        return ratio(t.n, g.sums.revenue, t.revenue, g.sums.revenue_sq, t.revenue_sq,
+                     g.sums.revenue_sq, share=True)  # fmt: skip
+
+    @property
+    def classes(self) -> list[str]:
+        return sorted({g.abc_class for g in self.by_class}, key=_class_order)
+
+
+def _class_order(abc_class: str) -> tuple:
+    return (abc_class == UNCLASSIFIED, abc_class)
+
+
+def behaviour(conn, filters: Filters, *, tz: ZoneInfo) -> Behaviour:
+    """The figures per group and per class × group, from one grouped statement."""
+    snap = snapshot(filters, tz)
+    f = snapshot_facts(snap)
+    revenue, prior = money(f.c.revenue_12m), money(f.c.revenue_prev_12m)
+    change = revenue - prior
+    stmt = select(
+        customer_group(f, snap).label("g"),
+        func.coalesce(CustomerSegment.abc_class, UNCLASSIFIED).label("c"),
+        func.count(), func.sum(revenue), func.sum(revenue * revenue), func.sum(prior),
+        func.sum(prior * prior), func.sum(change), func.sum(change * change),
+        func.sum(change * prior),
+    ).select_from(f)  # fmt: skip
+    stmt = scope_facts(stmt, f, filters, latest_run_id(conn)).group_by("g", "c")
+    cells = {(g, c): Sums(int(n), *(float(v or 0) for v in rest))
+             for g, c, n, *rest in conn.execute(stmt)}  # fmt: skip
+    classes = sorted({c for _, c in cells}, key=_class_order)
+    groups, by_class, total = [], [], Sums()
+    for g in GROUPS:
+        sums = Sums()
+        for c in classes:
+            cell = cells.get((g, c), Sums())
+            by_class.append(GroupFigures(g, c, cell))
+            sums = sums + cell
+        groups.append(GroupFigures(g, None, sums))
+        total = total + sums
+    return Behaviour(snap.month, groups, by_class, total)
+
+
+# --- the scatter ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Point:
+    customer_id: int
+    external_id: str
+    name: str
+    abc_class: str
+    score: int
+    answered_at: datetime
+    revenue_12m: float
+    change: float
+
+
+@dataclass(frozen=True)
+class Scatter:
+    points: list[Point]  # the largest customers first, then the sample by id
+    customers: int  # customers with an NPS answer within 24 months (all could be shown)
+    largest: int  # how many of the points are the largest customers (0: no sampling)
+
+
+def scatter(conn, filters: Filters, *, tz: ZoneInfo, limit: int = SCATTER_LIMIT,
+            largest: int = SCATTER_LARGEST) -> Scatter:  # fmt: skip
+    """Customers with an NPS answer within 24 months: last score and 12-month revenue change.
+    Beyond `limit`, the `largest` by revenue and a deterministic sample of the rest (every
+    k-th customer id), so the browser gets a few thousand points, never 100,000."""
+    snap = snapshot(filters, tz)
+    f = snapshot_facts(snap)
+    revenue = money(f.c.revenue_12m)
+    base = select(
+        f.c.customer_id, Customer.external_id, Customer.name,
+        func.coalesce(CustomerSegment.abc_class, UNCLASSIFIED), f.c.nps_score,
+        f.c.nps_answered_at, revenue, revenue - money(f.c.revenue_prev_12m),
+    ).select_from(f)  # fmt: skip
+    base = scope_facts(base, f, filters, latest_run_id(conn))
+    base = base.where(f.c.nps_answered_at >= snap.recent_from)
+    customers = conn.scalar(select(func.count()).select_from(base.subquery()))
+    if customers <= limit:
+        rows = conn.execute(base.order_by(f.c.revenue_12m.desc(), f.c.customer_id)).all()
+        return Scatter([_point(r) for r in rows], customers, 0)
+    top = conn.execute(base.order_by(f.c.revenue_12m.desc(), f.c.customer_id)
+                       .limit(largest)).all()  # fmt: skip
+    step = math.ceil((customers - largest) / (limit - largest))
+    rest = base.where(f.c.customer_id % step == 0, f.c.customer_id.not_in([r[0] for r in top]))
+    sample = conn.execute(rest.order_by(f.c.customer_id).limit(limit - largest)).all()
+    return Scatter([_point(r) for r in top + sample], customers, len(top))
+
+
+def _point(row) -> Point:
+    customer_id, external_id, name, abc_class, score, answered_at, revenue, change = row
+    return Point(customer_id, external_id, name, abc_class, int(score), answered_at,
+                 float(revenue or 0), float(change or 0))  # fmt: skip
+
+
+def facts_through(conn) -> date | None:
+    """The newest month the facts hold (None: never built)."""
+    from feedback.reporting.models import CustomerMonth
+
+    newest = conn.scalar(select(func.max(CustomerMonth.month)))
+    return date.fromisoformat(newest) if isinstance(newest, str) else newest

@@ -1,0 +1,299 @@
+"""View 2, attitude vs behaviour: groups, revenue per customer, 12-month change, revenue
+shares, the scatter and its click, on hand-made monthly facts with answers worked out by
+hand, and once on facts built from real transactions and answers."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+from dash import Dash
+
+from dashboards import stats
+from dashboards.context import make_context
+from dashboards.filters import Filters
+from dashboards.queries import behaviour as Q
+from dashboards.views.behaviour import VIEW, customer_href, register
+from feedback.customers.models import Contact, CustomerSegment, SegmentRun
+from feedback.extensions import db
+from feedback.list_filters import NO_OWNER
+from feedback.reporting.build import rebuild
+from feedback.reporting.models import CustomerMonth
+from tests.support.history import orders, survey_wave
+
+TZ = ZoneInfo("Europe/Copenhagen")
+DECEMBER = Filters(start=date(2025, 1, 1), end=date(2025, 12, 31))
+Z = 1.959964
+
+
+def at(*parts) -> datetime:
+    return datetime(*parts, 12, tzinfo=UTC)
+
+
+# name: (class, programme, owner, language, revenue_12m, revenue_prev_12m, score, answered,
+#        waves_12m, answered_12m)
+CUSTOMERS = {
+    "p1": ("A", "grow", "alice", "da", 1000, 800, 9, at(2025, 6, 1), 1, 1),  # promoter
+    "p2": ("B", "retain", "bob", "sv", 3000, 3000, 10, at(2025, 11, 1), 1, 1),  # promoter
+    "a1": ("A", "grow", "alice", "da", 500, 1000, 7, at(2025, 3, 1), 0, 0),  # passive
+    "d1": ("B", "retain", "bob", "sv", 200, 600, 3, at(2025, 10, 1), 1, 1),  # detractor
+    "d2": ("A", "retain", "alice", "da", 50, 50, 5, at(2025, 9, 1), 1, 1),  # detractor
+    # answered 18 months ago, silent in two waves since: a non-responder, not a promoter
+    "n1": ("A", "retain", None, "en", 400, 0, 10, at(2024, 6, 1), 2, 0),
+    "o1": ("B", "retain", "alice", "en", 100, 100, 2, at(2023, 6, 1), 0, 0),  # too old
+    "u1": (None, None, "bob", "en", 600, 300, None, None, 0, 0),  # no class, never asked
+    "z1": ("A", "grow", "alice", "da", 0, 0, 9, at(2025, 6, 1), 1, 1),  # no revenue: out
+}
+
+
+@pytest.fixture
+def world(create_user, create_customer):
+    """The customers above with their facts for December 2025 (and p1's for November)."""
+    users = {"alice": create_user(name="Alice", team="Key"),
+             "bob": create_user(name="Bob", team="Care")}  # fmt: skip
+    run = SegmentRun(as_of=date(2025, 12, 1), thresholds="50,30,15", base_currency="EUR")
+    db.session.add(run)
+    db.session.flush()
+    made = {}
+    for name, (abc, programme, owner, language, rev, prev, score, answered, waves,
+               answers) in CUSTOMERS.items():  # fmt: skip
+        customer = create_customer(external_id=f"K-{name}", name=f"{name} <b>&</b> Co",
+                                   owner=users.get(owner), language=language)  # fmt: skip
+        made[name] = customer
+        if abc:
+            db.session.add(CustomerSegment(run_id=run.id, customer_id=customer.id,
+                                           revenue_12m=Decimal(rev), abc_class=abc,
+                                           programme=programme, rank=1))  # fmt: skip
+        db.session.add(_month(customer, date(2025, 12, 1), rev, prev, score, answered, waves,
+                              answers))  # fmt: skip
+    db.session.add(_month(made["p1"], date(2025, 11, 1), 900, 800, 9, at(2025, 6, 1), 1, 1))
+    db.session.commit()
+    return {**made, **users}
+
+
+def _month(customer, month, rev, prev, score, answered, waves, answers):
+    return CustomerMonth(month=month, customer_id=customer.id, revenue=Decimal(0), orders=0,
+                         revenue_12m=Decimal(rev), revenue_prev_12m=Decimal(prev),
+                         last_order_on=None, nps_score=score, nps_answered_at=answered,
+                         waves_12m=waves, answered_12m=answers)  # fmt: skip
+
+
+def groups(filters=DECEMBER) -> dict:
+    report = Q.behaviour(db.session.connection(), filters, tz=TZ)
+    return {g.group: g for g in report.groups}
+
+
+def counts(filters) -> dict:
+    return {k: g.customers for k, g in groups(filters).items() if g.customers}
+
+
+def test_groups_revenue_and_change_per_customer(world):
+    report = Q.behaviour(db.session.connection(), DECEMBER, tz=TZ)
+    assert report.month == date(2025, 12, 1)
+    g = {x.group: x for x in report.groups}
+    assert [x.group for x in report.groups] == list(Q.GROUPS)
+    assert {k: x.customers for k, x in g.items()} == {
+        "promoter": 2, "passive": 1, "detractor": 2, "non-responder": 1, "not asked": 2,
+    }  # fmt: skip
+    assert report.total.n == 8 and report.total.revenue == 5850  # z1 bought nothing: out
+    # promoters: 1000 and 3000; changes +200 and 0
+    rev = g["promoter"].revenue_per_customer
+    assert rev.value == 2000 and rev.n == 2
+    se = math.sqrt(((1000 - 2000) ** 2 + (3000 - 2000) ** 2) / 1 / 2)  # sample sd / sqrt(n)
+    assert rev.low == pytest.approx(2000 - Z * se) and rev.high == pytest.approx(2000 + Z * se)
+    assert g["promoter"].change_per_customer.value == 100
+    assert g["promoter"].change_pct.value == pytest.approx(100 * 200 / 3800)
+    assert g["detractor"].revenue == 250
+    assert g["detractor"].change_per_customer.value == -200
+    assert g["detractor"].change_pct.value == pytest.approx(100 * -400 / 650)
+    assert g["passive"].change_pct.value == pytest.approx(-50)
+    assert g["non-responder"].change_pct.value is None  # nothing a year before
+    assert g["not asked"].revenue == 700 and g["not asked"].change_pct.value == 75
+    assert not g["promoter"].revenue_per_customer.enough  # n < 30
+
+
+def test_revenue_share_with_the_ratio_interval_written_out(world):
+    report = Q.behaviour(db.session.connection(), DECEMBER, tz=TZ)
+    promoters = next(g for g in report.groups if g.group == "promoter")
+    share = report.share(promoters)
+    revenues = {"p1": 1000, "p2": 3000, "a1": 500, "d1": 200, "d2": 50, "n1": 400, "o1": 100,
+                "u1": 600}  # fmt: skip
+    total = sum(revenues.values())
+    r = 4000 / total
+    residuals = [(x if k in ("p1", "p2") else 0) - r * x for k, x in revenues.items()]
+    n = len(revenues)
+    se = math.sqrt(sum(e * e for e in residuals) / (n - 1) / n) / (total / n)
+    assert share.value == pytest.approx(100 * r)
+    assert share.low == pytest.approx(max(100 * (r - Z * se), 0))
+    assert share.high == pytest.approx(min(100 * (r + Z * se), 100))  # a share stays in 0-100
+    assert share.se == pytest.approx(100 * se)
+    shares = [report.share(g).value for g in report.groups]
+    assert sum(shares) == pytest.approx(100)
+
+
+def test_by_class_and_group(world):
+    report = Q.behaviour(db.session.connection(), DECEMBER, tz=TZ)
+    assert report.classes == ["A", "B", Q.UNCLASSIFIED]
+    cells = {(g.abc_class, g.group): g.customers for g in report.by_class if g.customers}
+    assert cells == {("A", "promoter"): 1, ("A", "passive"): 1, ("A", "detractor"): 1,
+                     ("A", "non-responder"): 1, ("B", "promoter"): 1, ("B", "detractor"): 1,
+                     ("B", "not asked"): 1, ("none", "not asked"): 1}  # fmt: skip
+    b_det = next(g for g in report.by_class if (g.abc_class, g.group) == ("B", "detractor"))
+    assert b_det.change_pct.value == pytest.approx(100 * -400 / 600)
+
+
+@pytest.mark.parametrize("change, expected", [
+    ({"classes": ("A",)}, {"promoter": 1, "passive": 1, "detractor": 1, "non-responder": 1}),
+    ({"programme": "grow"}, {"promoter": 1, "passive": 1}),
+    ({"language": "sv"}, {"promoter": 1, "detractor": 1}),
+    ({"owner": NO_OWNER}, {"non-responder": 1}),
+    # survey and wave do not apply: the band is the newest answer to any NPS survey
+    ({"survey": "nps", "wave": 12345}, {"promoter": 2, "passive": 1, "detractor": 2,
+                                       "non-responder": 1, "not asked": 2}),
+    # the period's last day picks the month: November holds only p1's row
+    ({"end": date(2025, 11, 30)}, {"promoter": 1}),
+])  # fmt: skip
+def test_filters_narrow_the_groups(world, change, expected):
+    assert counts(DECEMBER.but(**change)) == expected
+
+
+def test_owner_and_team_filters(world):
+    alice, bob = world["alice"], world["bob"]
+    assert counts(DECEMBER.but(owner=alice.id)) == {"promoter": 1, "passive": 1,
+                                                    "detractor": 1, "not asked": 1}  # fmt: skip
+    assert counts(DECEMBER.but(team=bob.team_id)) == {"promoter": 1, "detractor": 1,
+                                                      "not asked": 1}  # fmt: skip
+
+
+def test_an_answer_counts_from_local_midnight_24_months_back(world):
+    o1 = world["o1"]
+    row = db.session.get(CustomerMonth, (date(2025, 12, 1), o1.id))
+    row.nps_answered_at = datetime(2023, 12, 31, 23, 30, tzinfo=UTC)  # 1 Jan 2024, 00:30 CET
+    db.session.commit()
+    assert groups()["detractor"].customers == 3
+    row.nps_answered_at = datetime(2023, 12, 31, 22, 30, tzinfo=UTC)  # still 2023 locally
+    db.session.commit()
+    assert groups()["detractor"].customers == 2
+
+
+def test_scatter_all_points_and_the_sample(world):
+    conn = db.session.connection()
+    sc = Q.scatter(conn, DECEMBER, tz=TZ)
+    scored = ["p2", "p1", "a1", "n1", "d1", "d2"]  # by revenue; o1's answer is too old
+    assert [p.external_id for p in sc.points] == [f"K-{n}" for n in scored]
+    assert sc.customers == 6 and sc.largest == 0
+    p2 = sc.points[0]
+    assert (p2.score, p2.abc_class, p2.revenue_12m, p2.change) == (10, "B", 3000.0, 0.0)
+    assert p2.answered_at == at(2025, 11, 1)
+    sampled = Q.scatter(conn, DECEMBER, tz=TZ, limit=4, largest=2)
+    assert sampled.customers == 6 and sampled.largest == 2
+    step = math.ceil((6 - 2) / (4 - 2))
+    rest = sorted(world[n].id for n in scored[2:] if world[n].id % step == 0)[:2]
+    assert [p.customer_id for p in sampled.points] == [world["p2"].id, world["p1"].id, *rest]
+    assert Q.scatter(conn, DECEMBER.but(classes=("B",)), tz=TZ).customers == 2
+
+
+def _walk(component):
+    yield component
+    children = getattr(component, "children", None)
+    if isinstance(children, list | tuple):
+        for child in children:
+            yield from _walk(child)
+    elif children is not None and not isinstance(children, str | int | float):
+        yield from _walk(children)
+
+
+def _texts(components) -> str:
+    out = []
+    for root in components:
+        for c in _walk(root):
+            if isinstance(c, str):
+                out.append(c)
+            elif isinstance(getattr(c, "children", None), str):
+                out.append(c.children)
+    return " ".join(out)
+
+
+def test_render_and_table(world):
+    ctx = make_context(DECEMBER)
+    body = VIEW.render(ctx)
+    nodes = [c for root in body for c in _walk(root)]
+    ids = {getattr(c, "id", None) for c in nodes}
+    assert {"behaviour-revenue", "behaviour-change", "behaviour-share", "behaviour-scatter",
+            "behaviour-go", "behaviour-class"} <= ids  # fmt: skip
+    text = _texts(body)
+    assert "As of December 2025: 8 customers" in text
+    assert "too few" in text and "Association, not cause" in text
+    assert "survey and wave filters do not apply" in text
+    scatter = next(c for c in nodes if getattr(c, "id", None) == "behaviour-scatter")
+    traces = scatter.figure["data"]
+    assert {t["type"] for t in traces} == {"scattergl"}
+    urls = [u for t in traces for u in t["customdata"]]
+    assert "/customers/K-p2" in urls
+    hover = " ".join(h for t in traces for h in t["hovertext"])
+    assert "p2 &lt;b&gt;&amp;&lt;/b&gt; Co" in hover and "<b>&</b> Co" not in hover
+    columns, rows = VIEW.table(ctx)
+    first = dict(zip(columns, rows[0], strict=True))
+    assert (first["group"], first["customers"], first["revenue_per_customer"]) == (
+        "promoter", 2, 2000)  # fmt: skip
+    assert first["revenue_share_pct"] == round(100 * 4000 / 5850, 1)
+    assert all(len(r) == len(columns) for r in rows)
+    assert [r[1] for r in rows[:5]] == list(Q.GROUPS)
+
+
+def test_no_data_gives_a_clear_note():
+    ctx = make_context(DECEMBER)
+    text = _texts(VIEW.render(ctx))
+    assert "have not been built yet" in text and "feedback reporting rebuild" in text
+    columns, rows = VIEW.table(ctx)
+    assert [r[3] for r in rows] == [0, 0, 0, 0, 0]
+
+
+def test_filters_that_match_nothing_and_a_month_not_built(world):
+    text = _texts(VIEW.render(make_context(DECEMBER.but(language="nb"))))
+    assert "No customers who bought in the 24 months up to December 2025" in text
+    text = _texts(VIEW.render(make_context(DECEMBER.but(end=date(2026, 3, 1)))))
+    assert "run through December 2025, not March 2026" in text
+
+
+def test_click_opens_the_customer_page():
+    assert customer_href({"points": [{"customdata": "/customers/K-p1"}]}) == "/customers/K-p1"
+    for bad in (None, {}, {"points": []}, {"points": [{"x": 1}]},
+                {"points": [{"customdata": "javascript:alert(1)"}]},
+                {"points": [{"customdata": "/customers//evil.example"}]},
+                {"points": [{"customdata": 7}]}):  # fmt: skip
+        assert customer_href(bad) is None
+    dash_app = Dash(__name__)
+    register(dash_app)
+    assert "behaviour-go.href" in dash_app.callback_map
+
+
+def test_on_facts_built_from_transactions_and_answers(create_customer):
+    """A promoter who grew, a silent customer and a detractor who stopped buying."""
+    c = {name: create_customer(external_id=name, name=name) for name in ("pro", "mute", "det")}
+    orders(c["pro"], [date(2025, 3, 1)], amount=1000)
+    orders(c["pro"], [date(2024, 5, 1)], amount=500)
+    orders(c["mute"], [date(2025, 2, 1)], amount=300)
+    orders(c["det"], [date(2024, 3, 1)], amount=700)
+    contacts = {}
+    for name, customer in c.items():
+        contacts[name] = Contact(customer_id=customer.id, email=f"{name}@x.test")
+        db.session.add(contacts[name])
+    db.session.commit()
+    survey_wave(date(2025, 6, 10), {contacts["pro"]: 10, contacts["mute"]: "delivered",
+                                    contacts["det"]: 4})  # fmt: skip
+    rebuild(through=date(2025, 12, 1), base_currency="EUR", tz=TZ, nps_template_keys=["nps"])
+    db.session.commit()
+    g = groups()
+    assert g["promoter"].customers == 1 and g["promoter"].revenue == 1000
+    assert g["promoter"].change_per_customer.value == 500
+    assert g["non-responder"].customers == 1 and g["non-responder"].revenue == 300
+    assert g["detractor"].customers == 1 and g["detractor"].revenue == 0
+    assert g["detractor"].change_pct.value == -100
+    body = VIEW.render(make_context(DECEMBER))
+    assert "3 customers" in _texts(body)
+    assert stats.MIN_N > 3  # every group is too few here, and says so
+    assert "too few" in _texts(body)
