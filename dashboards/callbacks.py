@@ -90,6 +90,9 @@ def _is_number(text: str) -> bool:
 
 
 def register_callbacks(dash_app) -> None:
+    from dashboards.views import behaviour
+
+    behaviour.register(dash_app)  # the scatter's click through to the customer page
     views = all_views()
     keys = tuple(views)
     controls = [(cid, prop) for cid, prop in CONTROLS.values()]
