@@ -179,3 +179,14 @@ NOTES = {
         "Left a voicemail for {contact}, will try again tomorrow.",
     ),
 }
+# After the customer said "no, not solved" to the follow-up and the case was worked again.
+REOPENED_OUTCOMES = (
+    "Called {contact} after the follow-up: the first fix had not held. Went through it again "
+    "with the team and confirmed the new arrangement in writing.",
+    "{contact} said the problem came back with the next order. Escalated inside, fixed at the "
+    "source this time, and credited {amount}.",
+    "Visited {contact} on {weekday}: the solution had only covered part of it. Agreed on the "
+    "rest, with a check-in call in {weeks} weeks.",
+    "Spoke to {contact} again: the answer was about a second issue we had missed. Handled "
+    "that one too and sent a summary.",
+)

@@ -7,6 +7,11 @@ cases and "created" events then get the times the minute-by-minute job would hav
 draws (so a case's story does not depend on how many cases follow it): the first action and
 the closing fall in office hours, most cases close within their deadline and some late (worse
 in the support queue and in July), and late ones are escalated as the escalation job does.
+Staff name a root cause on most complaints they resolve (the comment's theme where it names
+one, else what the call brought up), seldom on those closed without action. On about half of
+the resolved complaints they ask the customer "did we solve it?"; the mail job sends it, most
+answer, and a "no" reopens the case with a fresh deadline as the public page does, after which
+it is worked and resolved again.
 What would happen after the moment of seeding is left undone: the latest wave's cases that
 still have time are mostly open (new, in progress, waiting), a few are breached. Every case
 is marked notified (and acknowledged, escalated where due), so the jobs do not mail about
@@ -16,18 +21,21 @@ history when the demo starts.
 from __future__ import annotations
 
 import math
+import secrets
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from typing import NamedTuple
+from zoneinfo import ZoneInfo
 
 import numpy as np
-from sqlalchemy import select, text, update
+from sqlalchemy import func, select, text, update
 
 from feedback.analysis.themes import tag_themes
 from feedback.auth.models import Team, User
+from feedback.cases.followup import ANSWER_WINDOW
 from feedback.cases.models import Case, CaseEvent
 from feedback.customers.models import Contact
 from feedback.dbtypes import utcnow
@@ -38,12 +46,13 @@ from feedback.demo.case_texts import (
     OUTCOMES,
     PROMOTER_NO_ACTION,
     PROMOTER_OUTCOMES,
+    REOPENED_OUTCOMES,
 )
 from feedback.extensions import db
 from feedback.responses.models import Response
 from feedback.routing.engine import ensure_teams, route_responses
 from feedback.routing.rules import RuleError, load_rules
-from feedback.surveys.models import Invitation
+from feedback.surveys.models import Invitation, InvitationEvent
 
 ROUTE_BATCH = 5000  # the routing job's own batch size
 OFFICE = timedelta(hours=1)  # staff work Nordic office hours, 8-17 CET (summer time ignored)
@@ -62,7 +71,22 @@ WAITING = 0.18  # complaints that wait on the customer before they are closed
 CURRENCY = {"da": ("DKK", 7.5, 50), "sv": ("SEK", 11.5, 100), "nb": ("NOK", 11.5, 100)}
 CREDIT_EUR = (75, 100, 150, 200, 250, 300, 400, 500, 750)
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday")
-DRAWS = 24  # uniform draws per case, see _Draw
+DRAWS = 28  # uniform draws per case, see _Draw
+# Root causes: how often staff record one when the comment names no theme, and what the call
+# brought up then (about as often as the comments name each theme).
+ROOT_NAMED = {"resolved": 0.85, "no_action": 0.3}
+ROOT_CAUSES = {
+    "delivery": 0.22, "service": 0.19, "communication": 0.11, "price": 0.11, "quality": 0.1,
+    "invoicing": 0.08, "staff": 0.05, "product_range": 0.05, "returns_and_claims": 0.05,
+    "web_shop": 0.04,
+}  # fmt: skip
+# "Did we solve it?": asked on resolved complaints, sent by the mail job (every 5 minutes),
+# answered by most within a day or two; "no" more often when the case was closed late.
+FOLLOWUP_ASKED, FOLLOWUP_ANSWERED = 0.5, 0.6
+FOLLOWUP_JOB_SECONDS = 300
+FOLLOWUP_HOURS = 20  # mean hours to the customer's answer
+NOT_SOLVED, NOT_SOLVED_LATE = 0.12, 0.15
+ESCALATION_SECONDS = 300
 
 
 class _Bulk(NamedTuple):
@@ -96,7 +120,11 @@ def seed_cases(config, rng, *, write_rows, to_db_time, bare_table,
     settle = timedelta(minutes=config["FEEDBACK_ROUTING_SETTLE_MINUTES"])
     ensure_teams(rules)
     decided = _route(rules, settle, now, bulk)
-    _work(rules, rng, decided, now, bulk, history)
+    try:
+        zone = ZoneInfo(config.get("FEEDBACK_TIMEZONE") or "UTC")
+    except (ValueError, LookupError):
+        zone = ZoneInfo("UTC")
+    _work(rules, rng, decided, now, bulk, history, zone)
     return history
 
 
@@ -176,7 +204,7 @@ class _Draw:
 
     late, close, first, pick, jitter, jitter2, note, note_at, waiting, waiting_at = range(10)
     no_action, actor, amount, weekday, n, weeks, dates, closer, note_pick, overrun = range(10, 20)
-    weekend = 20
+    weekend, asked, answers, answer_delay, solved, reclose, root_named, root_pick = range(20, 28)
 
 
 class _Placeholders(dict):
@@ -202,7 +230,7 @@ class _Placeholders(dict):
         return value
 
 
-def _work(rules, rng, decided, now, bulk: _Bulk, history: CaseHistory) -> None:
+def _work(rules, rng, decided, now, bulk: _Bulk, history: CaseHistory, zone) -> None:
     to_db_time = bulk.to_db_time
     by_key = {rule.key: rule for rule in rules.rules}
     teams = dict(db.session.execute(select(Team.id, Team.name)).all())
@@ -226,7 +254,8 @@ def _work(rules, rng, decided, now, bulk: _Bulk, history: CaseHistory) -> None:
     rows = db.session.execute(
         select(
             Case.id, Case.response_id, Case.rule_key, Case.assignee_id, Case.team_id,
-            Case.due_at, Response.comment, Response.language, Contact.name, Contact.email,
+            Case.due_at, Response.comment, Response.language, Contact.id.label("contact_id"),
+            Contact.name, Contact.email,
         )
         .join(Response, Response.id == Case.response_id)
         .outerjoin(Invitation, Invitation.id == Response.invitation_id)
@@ -236,6 +265,7 @@ def _work(rules, rng, decided, now, bulk: _Bulk, history: CaseHistory) -> None:
     # One row of draws per case in answer order: the open wave's cases come last, so the
     # history before them is the same whatever the clock says about the open wave.
     draws = np.random.default_rng(rng.integers(2**63)).random((len(rows), DRAWS))
+    left = _left_at()
     updates, events = [], []
     closed = on_time = 0
     for row, d in zip(rows, draws, strict=True):
@@ -246,6 +276,9 @@ def _work(rules, rng, decided, now, bulk: _Bulk, history: CaseHistory) -> None:
         story = _simulate(d, created, due, teams.get(row.team_id), kind, priority)
         themes = _themes((row.comment or "").strip(), row.language)
         theme = themes[0] if themes else None
+        end = "no_action" if d[_Draw.no_action] < NO_ACTION[kind] else "resolved"
+        if kind == "complaint" and theme is None and d[_Draw.root_named] < ROOT_NAMED[end]:
+            theme = _weighted(ROOT_CAUSES, d[_Draw.root_pick])
         values = _Placeholders(row.name, row.language, created, story["close"], d)
         actor = row.assignee_id
         if actor is None:
@@ -275,25 +308,44 @@ def _work(rules, rng, decided, now, bulk: _Bulk, history: CaseHistory) -> None:
                 (story["waiting"], actor, "status", "in_progress → waiting_on_customer")
             )
         escalated = story["escalated"] if story["escalated"] and story["escalated"] <= now else None
+        to = [m for m in managers if m.team_id == row.team_id] or managers
+        names = ", ".join(name_of[m.id] for m in to) or "no manager on file"
+        escalation = f"Past its deadline; escalated to {names}"
         if escalated:
-            to = [m for m in managers if m.team_id == row.team_id] or managers
-            names = ", ".join(name_of[m.id] for m in to) or "no manager on file"
-            happened.append(
-                (escalated, None, "escalated", f"Past its deadline; escalated to {names}")
-            )
-        end = "no_action" if d[_Draw.no_action] < NO_ACTION[kind] else "resolved"
+            happened.append((escalated, None, "escalated", escalation))
         outcome = _outcome(kind, end, theme, d, values)
         before = "waiting_on_customer" if story["waiting"] is not None else "in_progress"
         happened.append((story["close"], actor, "resolved", f"{before} → {end}: {outcome}"))
+        close, followup = story["close"], None
+        asked = kind == "complaint" and end == "resolved" and d[_Draw.asked] < FOLLOWUP_ASKED
+        if asked and row.email:
+            who = f"{row.name} <{row.email}>" if row.name else row.email
+            followup = _followup(d, created, due, close, who, left.get(row.contact_id), now, zone)
+        if followup is not None:
+            happened += followup.events
+            if followup.solved is False:  # reopened with a fresh deadline, worked again
+                due, close = followup.due, followup.reclose
+                again = _pick(REOPENED_OUTCOMES, d[_Draw.pick]).format_map(values)
+                happened.append((close, actor, "resolved", f"in_progress → resolved: {again}"))
+                if escalated is None and close > _tick(due, ESCALATION_SECONDS):
+                    escalated = _tick(due, ESCALATION_SECONDS)
+                    if escalated <= now:
+                        happened.append((escalated, None, "escalated", escalation))
+                    else:
+                        escalated = None
+                if close <= now:
+                    outcome = again
 
         # Only what had happened by now stands: a case not touched yet is new, and so on.
         happened = sorted((e for e in happened if e[0] <= now), key=lambda e: e[0])
         first_action = story["first"] if story["first"] <= now else None
         assignee = row.assignee_id if first_action is None else actor or row.assignee_id
-        if story["close"] <= now:
-            status, closed_at = end, story["close"]
+        if close <= now:
+            status, closed_at = end, close
             closed += 1
             on_time += closed_at <= due
+        elif close != story["close"]:  # reopened by the customer's "no": the outcome stays
+            status, closed_at = "in_progress", None
         else:
             closed_at, outcome = None, ""
             waiting = story["waiting"] is not None and story["waiting"] <= now
@@ -309,7 +361,8 @@ def _work(rules, rng, decided, now, bulk: _Bulk, history: CaseHistory) -> None:
             to_db_time(first_action) if first_action else None,
             to_db_time(closed_at) if closed_at else None, outcome, root_cause,
             to_db_time(notified), to_db_time(acknowledged) if acknowledged else None,
-            to_db_time(escalated) if escalated else None,
+            to_db_time(escalated) if escalated else None, to_db_time(due),
+            *(followup.columns(to_db_time) if followup else (None, None, None, None)),
         ))  # fmt: skip
         events.extend(
             (row.id, who, what, detail, to_db_time(at)) for at, who, what, detail in happened
@@ -322,7 +375,8 @@ def _work(rules, rng, decided, now, bulk: _Bulk, history: CaseHistory) -> None:
         _bulk_update(
             "cases", "id",
             ("status", "assignee_id", "created_at", "updated_at", "first_action_at", "closed_at",
-             "outcome", "root_cause", "notified_at", "acknowledged_at", "escalated_at"),
+             "outcome", "root_cause", "notified_at", "acknowledged_at", "escalated_at", "due_at",
+             "followup_token", "followup_sent_at", "followup_solved", "followup_answered_at"),
             updates, bulk.write_rows,
         )  # fmt: skip
     # The engine's "created" events carry its batch's clock; they happened with the case.
@@ -335,6 +389,77 @@ def _work(rules, rng, decided, now, bulk: _Bulk, history: CaseHistory) -> None:
     with bulk.bare_table(CaseEvent.__table__):
         bulk.write_rows("case_events", ("case_id", "actor_id", "kind", "detail", "at"), events)
     db.session.flush()
+
+
+def _left_at() -> dict[int, datetime]:
+    """contact id -> when mail to it stopped: its first bounce, drop or unsubscribe."""
+    return dict(
+        db.session.execute(
+            select(Invitation.contact_id, func.min(InvitationEvent.at))
+            .join(InvitationEvent, InvitationEvent.invitation_id == Invitation.id)
+            .where(InvitationEvent.kind.in_(("bounce", "dropped", "unsubscribed")))
+            .group_by(Invitation.contact_id)
+        ).all()
+    )
+
+
+def _weighted(weights: dict, draw: float):
+    total = 0.0
+    for key, weight in weights.items():
+        total += weight
+        if draw < total:
+            return key
+    return key
+
+
+@dataclass
+class _Followup:
+    """The customer's "did we solve it?" on one case, as the job and the public page leave it."""
+
+    token: str
+    sent: datetime
+    events: list  # (at, actor, kind, detail)
+    answered: datetime | None = None
+    solved: bool | None = None
+    due: datetime | None = None  # the fresh deadline of a reopened case
+    reclose: datetime | None = None  # when it was resolved again
+
+    def columns(self, to_db_time) -> tuple:
+        answered = to_db_time(self.answered) if self.answered else None
+        return self.token, to_db_time(self.sent), self.solved, answered
+
+
+def _followup(d, created: datetime, due: datetime, close: datetime, who: str,
+              gone: datetime | None, now: datetime, zone) -> _Followup | None:  # fmt: skip
+    """Asked on resolving: sent at the mail job's next run; the answer as answer_followup
+    records it (a "no" reopens the case with a deadline as long as the first)."""
+    sent = _tick(close, FOLLOWUP_JOB_SECONDS)
+    if sent > now or (gone is not None and gone <= sent):  # the job skips them: no follow-up
+        return None
+    until = (sent + ANSWER_WINDOW).astimezone(zone)
+    followup = _Followup(secrets.token_urlsafe(24), sent, [(
+        sent, None, "followup_sent",
+        f"Asked {who} whether the problem is solved (answers until {until:%Y-%m-%d})",
+    )])  # fmt: skip
+    hours = FOLLOWUP_HOURS * -math.log(1 - d[_Draw.answer_delay])
+    answered = sent + min(timedelta(hours=hours), ANSWER_WINDOW - timedelta(hours=1))
+    if d[_Draw.answers] >= FOLLOWUP_ANSWERED or answered > now:
+        return followup
+    followup.answered = answered
+    unhappy = NOT_SOLVED + (NOT_SOLVED_LATE if close > due else 0)
+    followup.solved = bool(d[_Draw.solved] >= unhappy)
+    if followup.solved:
+        followup.events.append((answered, None, "followup", "Customer says the problem is solved"))
+        return followup
+    followup.due = max(due, answered + max(due - created, timedelta(hours=1)))
+    followup.events.append((
+        answered, None, "followup",
+        "Customer says the problem is not solved; reopened (resolved → in_progress), "
+        f"new deadline {followup.due:%Y-%m-%d %H:%M} UTC",
+    ))  # fmt: skip
+    target = answered + (followup.due - answered) * (0.1 + 0.6 * d[_Draw.reclose])
+    followup.reclose = max(_at_work(target, d[_Draw.jitter2]), answered + MIN_WORK)
+    return followup
 
 
 def _simulate(d, created: datetime, due: datetime, team: str | None, kind: str,
