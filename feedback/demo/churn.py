@@ -10,6 +10,7 @@ from sqlalchemy import update
 from feedback.cases.models import Case
 from feedback.dbtypes import utcnow
 from feedback.extensions import db
+from feedback.risk.backtests import record_backtest
 from feedback.risk.churn import recompute_from_config
 from feedback.risk.services import recompute_and_route
 from feedback.surveys.templates import load_templates
@@ -29,4 +30,5 @@ def seed_churn(config, today: date) -> tuple[int, str, int]:
         .where(Case.kind == "churn_risk", Case.notified_at.is_(None))
         .values(notified_at=utcnow())
     )
+    record_backtest(config, today=today)  # the dashboard's "Does NPS predict?" table
     return run.customer_count, run.model, opened or 0

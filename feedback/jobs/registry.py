@@ -81,11 +81,17 @@ def _send_case_followups(app) -> str:
 
 def _recompute_churn(app) -> str:
     from feedback.extensions import db
+    from feedback.risk.backtests import record_backtest
     from feedback.risk.services import recompute_and_route
 
     run, opened = recompute_and_route(app.config)
     db.session.commit()
-    return f"churn risk of {run.customer_count} customers ({run.model} model), {opened} cases"
+    # The dashboard's backtest, as of a horizon ago (outcomes known), after the scores are
+    # safe: it takes as long again, and a failure in it leaves the new scores in place.
+    backtest = record_backtest(app.config)
+    db.session.commit()
+    return (f"churn risk of {run.customer_count} customers ({run.model} model), {opened} cases; "
+            f"backtest as of {backtest.as_of.isoformat()} stored")  # fmt: skip
 
 
 def _followup_overdue(app) -> str:

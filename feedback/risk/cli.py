@@ -12,6 +12,7 @@ from flask.cli import AppGroup
 from feedback.errors import DomainError
 from feedback.extensions import db
 from feedback.risk import churn
+from feedback.risk.backtests import record_backtest
 from feedback.risk.queries import run_as_of, score_rows
 from feedback.risk.services import recompute_and_route
 from feedback.routing.rules import RuleError
@@ -100,18 +101,24 @@ def list_scores(as_of, limit, as_json):
 @click.option("--horizon-days", type=int, default=churn.DEFAULT_HORIZON, show_default=True,
               help="Observe who churned in this many days after --as-of.")  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
-def backtest(as_of, horizon_days, as_json):
+@click.option("--store", is_flag=True, help="Keep the result for the dashboard.")
+def backtest(as_of, horizon_days, as_json, store):
     """How well the score (and each signal alone) foresaw who churned after a past date."""
     try:
-        result = churn.backtest(
-            as_of.date(), horizon_days=horizon_days,
-            base_currency=current_app.config["FEEDBACK_BASE_CURRENCY"],
-            nps_template_keys=_nps_templates(), today=date.today(),
-        )  # fmt: skip
-    except DomainError as exc:
+        if store:
+            result = record_backtest(current_app.config, as_of=as_of.date(),
+                                     horizon_days=horizon_days).result  # fmt: skip
+            db.session.commit()
+        else:
+            result = churn.backtest(
+                as_of.date(), horizon_days=horizon_days,
+                base_currency=current_app.config["FEEDBACK_BASE_CURRENCY"],
+                nps_template_keys=_nps_templates(), today=date.today(),
+            )  # fmt: skip
+    except (DomainError, TemplateError) as exc:
         raise click.ClickException(str(exc)) from None
     finally:
-        db.session.rollback()  # the backtest stores nothing
+        db.session.rollback()  # nothing else to keep (a stored result is committed)
     if as_json:
         click.echo(json.dumps(result, indent=2))
         return
@@ -124,6 +131,8 @@ def backtest(as_of, horizon_days, as_json):
         low, high = result["auc_ci95"][name]
         interval = f"{_fmt(low)}–{_fmt(high)}"
         click.echo(f"{name:<14}{_fmt(auc):>8}{interval:>16}{_fmt(lift):>18}")
+    if store:
+        click.echo("Stored: the dashboard's “Does NPS predict?” view shows it.")
 
 
 def _fmt(value) -> str:

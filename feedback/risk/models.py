@@ -139,3 +139,23 @@ class FollowupAlert(db.Model):
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
     alerted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # None: mail not out yet
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ChurnBacktest(db.Model):
+    """A stored run of the churn backtest (feedback.risk.churn.backtest): how well the
+    combined score, and each signal alone, foresaw who churned after a past date. Kept so
+    the dashboard can show it without the many seconds the backtest takes (backtests.py)."""
+
+    __tablename__ = "churn_backtests"
+    __table_args__ = (
+        CheckConstraint("horizon_days BETWEEN 30 AND 365", name="horizon_days"),
+        Index("ix_churn_backtests_computed_at", "computed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    as_of: Mapped[date] = mapped_column(Date)  # scored with data up to this day
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    horizon_days: Mapped[int] = mapped_column(Integer)  # churned: no order within this
+    # What backtest returns: {"as_of", "horizon_days", "model", "customers", "churned",
+    # "auc": {signal: x}, "auc_ci95": {signal: [low, high]}, "lift_top_decile": {signal: x}}.
+    result: Mapped[dict] = mapped_column(JSON, default=dict)
