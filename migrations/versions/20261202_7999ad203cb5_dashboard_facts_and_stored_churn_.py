@@ -68,6 +68,7 @@ def upgrade():
     )
     with op.batch_alter_table('case_facts', schema=None) as batch_op:
         batch_op.create_index('ix_case_facts_created', ['created_day'], unique=False)
+        batch_op.create_index('ix_case_facts_wave', ['wave_id', 'created_day'], unique=False)
 
     op.create_table('churn_backtests',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -133,6 +134,7 @@ def downgrade():
 
     op.drop_table('churn_backtests')
     with op.batch_alter_table('case_facts', schema=None) as batch_op:
+        batch_op.drop_index('ix_case_facts_wave')
         batch_op.drop_index('ix_case_facts_created')
 
     op.drop_table('case_facts')
