@@ -1,5 +1,6 @@
-"""The statistics every view shares: NPS with its interval, means and proportions with
-theirs, and when a change between two periods is more than noise. Pure functions."""
+"""The statistics every view shares: NPS with its interval, means, proportions and
+correlations with theirs, and when a change between two periods is more than noise. Pure
+functions."""
 
 from __future__ import annotations
 
@@ -63,6 +64,20 @@ def proportion(hits: int, n: int) -> Estimate:
     half = Z95 * math.sqrt(p * (1 - p) / n + Z95**2 / (4 * n * n)) / (1 + Z95**2 / n)
     se = math.sqrt(p * (1 - p) / n)
     return Estimate(100 * p, 100 * (centre - half), 100 * (centre + half), 100 * se, n)
+
+
+def correlation(n: int, sx: float, sy: float, sxy: float, sxx: float, syy: float) -> Estimate:
+    """Pearson r from sums, with Fisher's z interval (se = 1 / sqrt(n − 3) on the z scale).
+    No value when either side has no spread; no interval below four pairs."""
+    vx, vy = n * sxx - sx * sx, n * syy - sy * sy
+    if n < 2 or vx <= 0 or vy <= 1e-9 * max(n * syy, 1.0):
+        return Estimate(None, None, None, None, n)
+    r = max(-1.0, min(1.0, (n * sxy - sx * sy) / math.sqrt(vx * vy)))
+    if n <= 3:
+        return Estimate(r, None, None, None, n)
+    se = 1 / math.sqrt(n - 3)
+    z = math.atanh(max(-0.9999999, min(0.9999999, r)))
+    return Estimate(r, math.tanh(z - Z95 * se), math.tanh(z + Z95 * se), se, n)
 
 
 def change_significant(before: Estimate, after: Estimate) -> bool | None:

@@ -3,7 +3,10 @@ customer text (names, comments) is shown as text, never as markup."""
 
 from __future__ import annotations
 
-from dash import html
+from dash import dcc, html
+from dash.development.base_component import Component
+
+from dashboards import figures as F
 
 
 def fmt(value, places: int = 1) -> str:
@@ -26,8 +29,24 @@ def stat_card(title: str, value: str, detail: str = "", *, muted: bool = False):
     )  # fmt: skip
 
 
+def graph(graph_id: str, figure: dict, **extra):
+    """A chart. A responsive graph takes its container's height: give it the figure's own."""
+    return dcc.Graph(id=graph_id, config=F.GRAPH_CONFIG, figure=figure,
+                     style={"height": f"{figure['layout']['height']}px"}, **extra)  # fmt: skip
+
+
 def empty_note(text: str):
     return html.P(text, className="empty")
+
+
+def _html(tag: str, children, class_name: str | None = None) -> dict:
+    """An html component as the JSON Dash sends for it. Tables have hundreds of cells and
+    Dash's component classes cost ~50 µs each to build and encode: for plain cells we
+    write that JSON directly (the renderer cannot tell the difference; text stays text)."""
+    props = {"children": children}
+    if class_name:
+        props["className"] = class_name
+    return {"type": tag, "namespace": "dash_html_components", "props": props}
 
 
 def number_table(columns: list[str], rows: list[list], *, numeric_from: int = 1):
@@ -36,12 +55,14 @@ def number_table(columns: list[str], rows: list[list], *, numeric_from: int = 1)
     def cell(value):
         if isinstance(value, bool) or value is None:
             return "—" if value is None else ("yes" if value else "no")
-        return fmt(value) if isinstance(value, float | int) else value
+        if isinstance(value, float | int):
+            return fmt(value)
+        return value if isinstance(value, Component) else str(value)  # links stay links
 
-    head = html.Thead(html.Tr([html.Th(c.replace("_", " ")) for c in columns]))
-    body = html.Tbody([
-        html.Tr([html.Td(cell(v), className="num" if i >= numeric_from else None)
-                 for i, v in enumerate(row)])
+    head = _html("Thead", _html("Tr", [_html("Th", c.replace("_", " ")) for c in columns]))
+    body = _html("Tbody", [
+        _html("Tr", [_html("Td", cell(v), "num" if i >= numeric_from else None)
+                     for i, v in enumerate(row)])
         for row in rows
     ])  # fmt: skip
     return html.Div(html.Table([head, body], className="table table-compact"),

@@ -16,6 +16,7 @@ from dashboards import stats
 from dashboards.filters import Filters, default_filters, parse, to_query
 from dashboards.queries.trend import csi_by_period, nps_by_period
 from feedback.extensions import db
+from tests.support.dash_tree import as_json
 from tests.support.dashboard_world import make_world
 
 CPH = ZoneInfo("Europe/Copenhagen")
@@ -56,6 +57,32 @@ def test_mean_interval_from_sums():
     e = stats.mean(3, sum(values), sum(v * v for v in values), bounds=(0, 100))
     assert e.value == pytest.approx(70.0)
     assert e.se == pytest.approx(10 / math.sqrt(3))
+
+
+def _sums(xs, ys):
+    return (len(xs), sum(xs), sum(ys), sum(x * y for x, y in zip(xs, ys, strict=True)),
+            sum(x * x for x in xs), sum(y * y for y in ys))  # fmt: skip
+
+
+def test_correlation_and_its_fisher_interval_by_hand():
+    # deviations x: -2 -1 0 1 2, y: -2 0 1 0 1 -> Σdxdy 6, Σdx² 10, Σdy² 6 -> r = 6 / √60
+    e = stats.correlation(*_sums([1, 2, 3, 4, 5], [2, 4, 5, 4, 5]))
+    r = 6 / math.sqrt(60)
+    assert e.value == pytest.approx(r) and e.n == 5
+    assert e.se == pytest.approx(1 / math.sqrt(2))
+    assert e.low == pytest.approx(math.tanh(math.atanh(r) - 1.959964 / math.sqrt(2)))
+    assert e.high == pytest.approx(math.tanh(math.atanh(r) + 1.959964 / math.sqrt(2)))
+    assert not e.enough
+
+
+def test_correlation_without_spread_or_pairs_has_no_value():
+    assert stats.correlation(*_sums([7, 7, 7, 7], [10.0, 20.0, 30.0, 40.0])).value is None
+    assert stats.correlation(*_sums([1, 2, 3, 4], [50.0] * 4)).value is None
+    assert stats.correlation(0, 0, 0, 0, 0, 0).value is None
+    three = stats.correlation(*_sums([1, 2, 3], [1.0, 2.0, 3.0]))
+    assert three.value == pytest.approx(1.0) and three.low is None  # no interval below 4
+    perfect = stats.correlation(*_sums(list(range(40)), [2.0 * i for i in range(40)]))
+    assert perfect.value == pytest.approx(1.0) and perfect.high == pytest.approx(1.0)
 
 
 # --- periods and filters ------------------------------------------------------------------
@@ -173,7 +200,7 @@ def test_the_trend_view_renders_and_tabulates(app, world):
 
     app.config["FEEDBACK_TIMEZONE"] = "Europe/Copenhagen"
     ctx = make_context(_filters())
-    tree = json.dumps(VIEW.render(ctx), default=lambda o: o.to_plotly_json())
+    tree = as_json(VIEW.render(ctx))
     assert "nps-trend" in tree and "n=41" in tree
     columns, rows = VIEW.table(ctx)
     assert columns[:3] == ["period", "nps_n", "promoters"] and len(rows) == 3

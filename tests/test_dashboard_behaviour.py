@@ -22,6 +22,7 @@ from feedback.extensions import db
 from feedback.list_filters import NO_OWNER
 from feedback.reporting.build import rebuild
 from feedback.reporting.models import CustomerMonth
+from tests.support.dash_tree import ids, prop, texts, walk
 from tests.support.history import orders, survey_wave
 
 TZ = ZoneInfo("Europe/Copenhagen")
@@ -196,39 +197,16 @@ def test_scatter_all_points_and_the_sample(world):
     assert Q.scatter(conn, DECEMBER.but(classes=("B",)), tz=TZ).customers == 2
 
 
-def _walk(component):
-    yield component
-    children = getattr(component, "children", None)
-    if isinstance(children, list | tuple):
-        for child in children:
-            yield from _walk(child)
-    elif children is not None and not isinstance(children, str | int | float):
-        yield from _walk(children)
-
-
-def _texts(components) -> str:
-    out = []
-    for root in components:
-        for c in _walk(root):
-            if isinstance(c, str):
-                out.append(c)
-            elif isinstance(getattr(c, "children", None), str):
-                out.append(c.children)
-    return " ".join(out)
-
-
 def test_render_and_table(world):
     ctx = make_context(DECEMBER)
     body = VIEW.render(ctx)
-    nodes = [c for root in body for c in _walk(root)]
-    ids = {getattr(c, "id", None) for c in nodes}
     assert {"behaviour-revenue", "behaviour-change", "behaviour-share", "behaviour-scatter",
-            "behaviour-go", "behaviour-class"} <= ids  # fmt: skip
-    text = _texts(body)
+            "behaviour-go", "behaviour-class"} <= ids(body)  # fmt: skip
+    text = texts(body)
     assert "As of December 2025: 8 customers" in text
     assert "too few" in text and "Association, not cause" in text
     assert "survey and wave filters do not apply" in text
-    scatter = next(c for c in nodes if getattr(c, "id", None) == "behaviour-scatter")
+    scatter = next(c for c in walk(body) if prop(c, "id") == "behaviour-scatter")
     traces = scatter.figure["data"]
     assert {t["type"] for t in traces} == {"scattergl"}
     urls = [u for t in traces for u in t["customdata"]]
@@ -246,16 +224,16 @@ def test_render_and_table(world):
 
 def test_no_data_gives_a_clear_note():
     ctx = make_context(DECEMBER)
-    text = _texts(VIEW.render(ctx))
+    text = texts(VIEW.render(ctx))
     assert "have not been built yet" in text and "feedback reporting rebuild" in text
     columns, rows = VIEW.table(ctx)
     assert [r[3] for r in rows] == [0, 0, 0, 0, 0]
 
 
 def test_filters_that_match_nothing_and_a_month_not_built(world):
-    text = _texts(VIEW.render(make_context(DECEMBER.but(language="nb"))))
+    text = texts(VIEW.render(make_context(DECEMBER.but(language="nb"))))
     assert "No customers who bought in the 24 months up to December 2025" in text
-    text = _texts(VIEW.render(make_context(DECEMBER.but(end=date(2026, 3, 1)))))
+    text = texts(VIEW.render(make_context(DECEMBER.but(end=date(2026, 3, 1)))))
     assert "run through December 2025, not March 2026" in text
 
 
@@ -294,6 +272,6 @@ def test_on_facts_built_from_transactions_and_answers(create_customer):
     assert g["detractor"].customers == 1 and g["detractor"].revenue == 0
     assert g["detractor"].change_pct.value == -100
     body = VIEW.render(make_context(DECEMBER))
-    assert "3 customers" in _texts(body)
+    assert "3 customers" in texts(body)
     assert stats.MIN_N > 3  # every group is too few here, and says so
-    assert "too few" in _texts(body)
+    assert "too few" in texts(body)

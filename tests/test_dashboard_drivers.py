@@ -1,10 +1,9 @@
-"""View 7, CSI drivers and comment themes: the correlation and its Fisher interval, the
-quadrants, the driver and theme queries on a hand-made data set with known answers, every
-filter, the view's render and CSV table, comments shown as text, and empty input."""
+"""View 7, CSI drivers and comment themes: the quadrants, the driver and theme queries on a
+hand-made data set with known answers, every filter, the view's render and CSV table,
+comments shown as text, and empty input."""
 
 from __future__ import annotations
 
-import json
 import math
 import secrets
 import statistics
@@ -20,38 +19,13 @@ from dashboards.queries import drivers as Q
 from feedback.analysis.sentiment import analyse_sentiment
 from feedback.extensions import db
 from feedback.surveys.templates import load_templates
+from tests.support.dash_tree import as_json, kind, prop, walk
 
 CPH = ZoneInfo("Europe/Copenhagen")
 QUESTIONS = tuple(Q.driver_questions(load_templates()))
 SCRIPT = "<script>alert(1)</script> The delivery is great."
 
 # --- pure statistics -----------------------------------------------------------------------
-
-
-def _sums(xs, ys):
-    return (len(xs), sum(xs), sum(ys), sum(x * y for x, y in zip(xs, ys, strict=True)),
-            sum(x * x for x in xs), sum(y * y for y in ys))  # fmt: skip
-
-
-def test_correlation_and_its_fisher_interval_by_hand():
-    # deviations x: -2 -1 0 1 2, y: -2 0 1 0 1 -> Σdxdy 6, Σdx² 10, Σdy² 6 -> r = 6 / √60
-    e = Q.correlation(*_sums([1, 2, 3, 4, 5], [2, 4, 5, 4, 5]))
-    r = 6 / math.sqrt(60)
-    assert e.value == pytest.approx(r) and e.n == 5
-    assert e.se == pytest.approx(1 / math.sqrt(2))
-    assert e.low == pytest.approx(math.tanh(math.atanh(r) - 1.959964 / math.sqrt(2)))
-    assert e.high == pytest.approx(math.tanh(math.atanh(r) + 1.959964 / math.sqrt(2)))
-    assert not e.enough
-
-
-def test_correlation_without_spread_or_pairs_has_no_value():
-    assert Q.correlation(*_sums([7, 7, 7, 7], [10.0, 20.0, 30.0, 40.0])).value is None
-    assert Q.correlation(*_sums([1, 2, 3, 4], [50.0] * 4)).value is None
-    assert Q.correlation(0, 0, 0, 0, 0, 0).value is None
-    three = Q.correlation(*_sums([1, 2, 3], [1.0, 2.0, 3.0]))
-    assert three.value == pytest.approx(1.0) and three.low is None  # no interval below 4
-    perfect = Q.correlation(*_sums(list(range(40)), [2.0 * i for i in range(40)]))
-    assert perfect.value == pytest.approx(1.0) and perfect.high == pytest.approx(1.0)
 
 
 def test_quadrants_split_at_the_mean_of_trusted_drivers():
@@ -316,18 +290,6 @@ def test_long_comments_are_cut_and_examples_are_distinct(world):
 # --- the view ------------------------------------------------------------------------------
 
 
-def _components(node):
-    """Every Dash component in a rendered tree."""
-    from dash.development.base_component import Component
-
-    if isinstance(node, list | tuple):
-        for child in node:
-            yield from _components(child)
-    elif isinstance(node, Component):
-        yield node
-        yield from _components(getattr(node, "children", None))
-
-
 def _context(f):
     from dashboards.context import make_context
 
@@ -338,7 +300,7 @@ def test_the_view_renders_and_tabulates(commented):
     from dashboards.views.drivers import VIEW
 
     body = VIEW.render(_context(_filters()))
-    tree = json.dumps(body, default=lambda o: o.to_plotly_json())
+    tree = as_json(body)
     assert "drivers-quadrant" in tree and "drivers-themes" in tree
     assert "Fix first" in tree and "Delivery" in tree and "n=46" in tree
     assert "too few" in tree  # service: five answers
@@ -357,25 +319,21 @@ def test_the_view_renders_and_tabulates(commented):
 
 
 def test_comments_are_shown_as_text_never_markup(commented):
-    from dash import dcc, html
-
     from dashboards.views.drivers import VIEW
 
-    components = list(_components(VIEW.render(_context(_filters()))))
-    quotes = [c for c in components if isinstance(c, html.Q)]
-    assert SCRIPT in [q.children for q in quotes]  # the raw string, escaped by Dash
-    assert not any(isinstance(c, html.Iframe | dcc.Markdown) for c in components)
-    assert not any(getattr(c, "dangerously_allow_html", False) for c in components)
-    assert "dangerouslySetInnerHTML" not in json.dumps(
-        VIEW.render(_context(_filters())), default=lambda o: o.to_plotly_json()
-    )
+    components = list(walk(VIEW.render(_context(_filters()))))
+    quotes = [c for c in components if kind(c) == "Q"]
+    assert SCRIPT in [prop(q, "children") for q in quotes]  # the raw string, escaped by Dash
+    assert not any(kind(c) in {"Iframe", "Markdown"} for c in components)
+    assert not any(prop(c, "dangerously_allow_html") for c in components)
+    assert "dangerouslySetInnerHTML" not in as_json(VIEW.render(_context(_filters())))
 
 
 def test_the_view_with_no_data_says_so(app):
     from dashboards.views.drivers import VIEW
 
     body = VIEW.render(_context(_filters()))
-    tree = json.dumps(body, default=lambda o: o.to_plotly_json())
+    tree = as_json(body)
     assert "No driver ratings match these filters" in tree and "Survey filter" in tree
     assert "No comments match these filters" in tree
     assert "drivers-quadrant" not in tree
@@ -388,7 +346,6 @@ def test_the_view_with_no_data_says_so(app):
 def test_a_survey_without_drivers_points_to_the_relationship_survey(world):
     from dashboards.views.drivers import VIEW
 
-    tree = json.dumps(VIEW.render(_context(_filters(survey="nps"))),
-                      default=lambda o: o.to_plotly_json())  # fmt: skip
+    tree = as_json(VIEW.render(_context(_filters(survey="nps"))))
     assert "The nps survey asks no driver questions" in tree
     assert "All relationship surveys" in tree

@@ -20,6 +20,7 @@ from feedback.extensions import db
 from feedback.responses.models import Response
 from feedback.risk.models import WaveOutcome
 from feedback.surveys.models import Invitation, InvitationEvent, Survey, Wave
+from tests.support.dash_tree import ids, texts
 from tests.support.dashboard_world import rebuild_answer_facts
 
 TZ = ZoneInfo("Europe/Copenhagen")
@@ -254,35 +255,12 @@ def test_nonresponse_filters_by_owner_team_and_wave(world):
     assert [(p.silent, p.counted) for p in by_wave[:2]] == [(0, 0), (1, 2)]
 
 
-def _walk(component):
-    """Every component in a Dash tree, depth first."""
-    yield component
-    children = getattr(component, "children", None)
-    if isinstance(children, list | tuple):
-        for child in children:
-            yield from _walk(child)
-    elif children is not None and not isinstance(children, str | int | float):
-        yield from _walk(children)
-
-
-def _texts(components) -> str:
-    out = []
-    for root in components:
-        for c in _walk(root):
-            if isinstance(c, str):
-                out.append(c)
-            elif isinstance(getattr(c, "children", None), str):
-                out.append(c.children)
-    return " ".join(out)
-
-
 def test_render_and_table(world):
     ctx = make_context(YEAR)
     body = VIEW.render(ctx)
-    ids = {getattr(c, "id", None) for root in body for c in _walk(root)}
     assert {"funnel-total", "funnel-nonresponse", "funnel-waves", "funnel-language",
-            "funnel-class"} <= ids  # fmt: skip
-    text = _texts(body)
+            "funnel-class"} <= ids(body)  # fmt: skip
+    text = texts(body)
     assert "Response rate" in text and "37.5 %" in text
     assert "too few" in text  # 8 delivered invitations is below MIN_N
     assert "undercounted" in text  # the footnote says opens are undercounted
@@ -304,7 +282,7 @@ def test_render_and_table(world):
 def test_no_data_gives_a_clear_note():
     ctx = make_context(YEAR)
     body = VIEW.render(ctx)
-    assert "No invitations were sent" in _texts(body)
+    assert "No invitations were sent" in texts(body)
     report = funnel(ctx.conn, YEAR, tz=TZ)
     assert steps(report.total) == (0, 0, 0, 0) and report.waves == []
     assert report.total.response_rate == stats.EMPTY
@@ -314,4 +292,4 @@ def test_no_data_gives_a_clear_note():
 
 def test_a_wave_filter_that_matches_nothing_is_empty_not_an_error(world):
     ctx = make_context(YEAR.but(wave=999_999, language="nb"))
-    assert "No invitations were sent" in _texts(VIEW.render(ctx))
+    assert "No invitations were sent" in texts(VIEW.render(ctx))

@@ -19,6 +19,7 @@ from feedback.customers.models import Contact, CustomerSegment, SegmentRun
 from feedback.extensions import db
 from feedback.responses.models import Response
 from feedback.surveys.models import Invitation, Survey, Wave
+from tests.support.dash_tree import ids, texts
 from tests.support.dashboard_world import rebuild_answer_facts
 
 TZ = ZoneInfo("Europe/Copenhagen")
@@ -238,33 +239,11 @@ def test_median_interval_by_hand():
     assert (m.value, m.low, m.high, m.n) == (50.5, 40.0, 61.0, 100)
 
 
-def _walk(component):
-    yield component
-    children = getattr(component, "children", None)
-    if isinstance(children, list | tuple):
-        for child in children:
-            yield from _walk(child)
-    elif children is not None and not isinstance(children, str | int | float):
-        yield from _walk(children)
-
-
-def _texts(components) -> str:
-    out = []
-    for root in components:
-        for c in _walk(root):
-            if isinstance(c, str):
-                out.append(c)
-            elif isinstance(getattr(c, "children", None), str):
-                out.append(c.children)
-    return " ".join(out)
-
-
 def test_render_and_table(world):
     ctx = make_context(HALF)
     body = VIEW.render(ctx)
-    ids = {getattr(c, "id", None) for root in body for c in _walk(root)}
-    assert {"loop-teams", "loop-owners", "loop-causes", "loop-outcomes"} <= ids
-    text = _texts(body)
+    assert {"loop-teams", "loop-owners", "loop-causes", "loop-outcomes"} <= ids(body)
+    text = texts(body)
     assert "Cases opened" in text and "75.0 %" in text and "4.0 h" in text
     assert "too few" in text and "business hours" in text
     columns, rows = VIEW.table(ctx)
@@ -278,7 +257,7 @@ def test_render_and_table(world):
 
 def test_no_cases_gives_a_clear_note():
     ctx = make_context(HALF)
-    assert "No cases were opened" in _texts(VIEW.render(ctx))
+    assert "No cases were opened" in texts(VIEW.render(ctx))
     r = report()
     assert r.total.opened == 0 and r.teams == [] and r.owners == []
     assert r.total.to_close == stats.EMPTY

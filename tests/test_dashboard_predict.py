@@ -23,6 +23,7 @@ from feedback.reporting.build import rebuild
 from feedback.reporting.models import CustomerMonth
 from feedback.risk.backtests import record_backtest
 from feedback.risk.models import ChurnBacktest
+from tests.support.dash_tree import ids, texts
 from tests.support.history import every, orders, survey_wave
 
 CPH = ZoneInfo("Europe/Copenhagen")
@@ -274,7 +275,7 @@ def test_the_period_moves_the_anchor(world):
     # revenue change, only churn.
     assert o.revenue_horizons == ()
     assert all(not g.change and 12 in g.churn for g in o.groups if g.customers)
-    assert "predict-revenue" not in _ids(
+    assert "predict-revenue" not in ids(
         VIEW.render(make_context(PERIOD.but(end=date(2025, 12, 31))))
     )
 
@@ -375,38 +376,15 @@ def test_cli_backtest_store(runner, create_customer):
 # --- the view ------------------------------------------------------------------------------
 
 
-def _text(component) -> str:
-    """Every string in a Dash component tree."""
-    if isinstance(component, str):
-        return component
-    if isinstance(component, list | tuple):
-        return " ".join(_text(c) for c in component)
-    children = getattr(component, "children", None)
-    return "" if children is None else _text(children)
-
-
-def _ids(component) -> list:
-    out = []
-    if isinstance(component, list | tuple):
-        for c in component:
-            out += _ids(c)
-        return out
-    if getattr(component, "id", None):
-        out.append(component.id)
-    children = getattr(component, "children", None)
-    return out + (_ids(children) if children is not None and not isinstance(children, str)
-                  else [])  # fmt: skip
-
-
 def test_the_view_renders_without_a_stored_backtest(app, world):
     ctx = make_context(PERIOD)
     out = VIEW.render(ctx)
-    text = _text(out)
+    text = texts(out)
     assert "detractors placed no order in the following 12 months at 33.3 %" in text
     assert "Too few customers" in text  # three detractors, two promoters
     assert "No backtest is stored yet" in text and "--store" in text
-    assert {"predict-churn", "predict-revenue"} <= set(_ids(out))
-    assert "predict-backtest" not in _ids(out)
+    assert {"predict-churn", "predict-revenue"} <= ids(out)
+    assert "predict-backtest" not in ids(out)
     churn = next(c for c in out[3].children if c.id == "predict-churn").figure
     assert [t["name"] for t in churn["data"]] == ["6 months", "12 months"]
     assert churn["data"][1]["marker"]["color"][0] == "#BDBDBD"  # two promoters: greyed
@@ -426,8 +404,8 @@ def test_the_view_shows_the_stored_backtest(app, world):
     db.session.commit()
     ctx = make_context(PERIOD)
     out = VIEW.render(ctx)
-    assert "predict-backtest" in _ids(out)
-    text = _text(out)
+    assert "predict-backtest" in ids(out)
+    text = texts(out)
     assert "1 September 2025" in text and "400 active customers, 40 of them (10.0 %)" in text
     assert "0.810" in text and "0.750 – 0.870" in text
     figure = next(g for g in out[-3].children if getattr(g, "id", None) == "predict-backtest")
@@ -454,7 +432,7 @@ def test_the_headline_says_when_the_difference_is_real():
 
 def test_the_view_with_no_data_at_all(app):
     ctx = make_context(PERIOD)
-    text = _text(VIEW.render(ctx))
+    text = texts(VIEW.render(ctx))
     assert "There are no customer facts yet" in text and "No backtest is stored yet" in text
     columns, rows = VIEW.table(ctx)
     assert columns[0] == "section" and rows == []
@@ -462,6 +440,6 @@ def test_the_view_with_no_data_at_all(app):
 
 def test_the_view_when_no_customer_matches(app, world):
     ctx = make_context(PERIOD.but(classes=("D",), programme="grow"))
-    assert "No customers matching these filters were active in February 2025" in _text(
+    assert "No customers matching these filters were active in February 2025" in texts(
         VIEW.render(ctx)
     )

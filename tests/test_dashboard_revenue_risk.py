@@ -18,8 +18,9 @@ from feedback.extensions import db
 from feedback.list_filters import NO_OWNER
 from feedback.reporting.build import rebuild
 from feedback.risk.models import ChurnRun, ChurnScore
+from tests.support.dash_tree import ids, kind, prop, texts, walk
 from tests.support.history import orders, survey_wave
-from tests.test_dashboard_behaviour import DECEMBER, _texts, _walk, world  # noqa: F401
+from tests.test_dashboard_behaviour import DECEMBER, world  # noqa: F401
 
 TZ = ZoneInfo("Europe/Copenhagen")
 RISKS = {"p1": 70, "p2": 10, "a1": 20, "d1": 30, "d2": 90, "o1": 65, "u1": 59}  # n1 unscored
@@ -96,7 +97,7 @@ def test_without_a_churn_run_only_detractors(scored):
     assert {k: r.total.count(k) for k in Q.KINDS} == {"both": 0, "high risk only": 0,
                                                       "detractor only": 2}  # fmt: skip
     assert r.total.at_risk == 250 and r.total.expected_loss == 0
-    text = _texts(VIEW.render(make_context(DECEMBER.but(end=date(2025, 12, 10)))))
+    text = texts(VIEW.render(make_context(DECEMBER.but(end=date(2025, 12, 10)))))
     assert "feedback churn recompute" in text and "no churn run yet" in text
 
 
@@ -113,13 +114,12 @@ def test_at_risk_links_carry_the_filters(scored, login_as, client):
 def test_render_and_table(scored):
     ctx = make_context(DECEMBER)
     body = VIEW.render(ctx)
-    nodes = [c for root in body for c in _walk(root)]
-    assert {"risk-owners", "risk-classes"} <= {getattr(c, "id", None) for c in nodes}
-    links = {c.children: c.href for c in nodes if type(c).__name__ == "A"}
+    assert {"risk-owners", "risk-classes"} <= ids(body)
+    links = {prop(c, "children"): prop(c, "href") for c in walk(body) if kind(c) == "A"}
     assert links["Open the At-risk list"] == "/at-risk"
     assert links["Alice"] == f"/at-risk?owner={scored['alice'].id}"
     assert links["No owner"] == "/at-risk?owner=none"
-    text = _texts(body)
+    text = texts(body)
     assert "As of December 2025, churn risk as of 15 Dec 2025." in text
     assert "Expected loss" in text and "too few" in text
     columns, rows = VIEW.table(ctx)
@@ -132,7 +132,7 @@ def test_render_and_table(scored):
 
 def test_no_data_gives_a_clear_note():
     ctx = make_context(DECEMBER)
-    assert "feedback reporting rebuild" in _texts(VIEW.render(ctx))
+    assert "feedback reporting rebuild" in texts(VIEW.render(ctx))
     columns, rows = VIEW.table(ctx)
     assert rows[0][columns.index("customers")] == 0
 

@@ -15,7 +15,6 @@ match the filters: the view says how many it read out of how many."""
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -122,20 +121,6 @@ def _window(filters: Filters, tz: ZoneInfo) -> tuple[datetime, datetime]:
             local_midnight_utc(filters.end + timedelta(days=1), tz))  # fmt: skip
 
 
-def correlation(n: int, sx: float, sy: float, sxy: float, sxx: float, syy: float):
-    """Pearson r from sums, with Fisher's z interval (se = 1 / sqrt(n − 3) on the z scale).
-    No value when either side has no spread; no interval below four pairs."""
-    vx, vy = n * sxx - sx * sx, n * syy - sy * sy
-    if n < 2 or vx <= 0 or vy <= 1e-9 * max(n * syy, 1.0):
-        return stats.Estimate(None, None, None, None, n)
-    r = max(-1.0, min(1.0, (n * sxy - sx * sy) / math.sqrt(vx * vy)))
-    if n <= 3:
-        return stats.Estimate(r, None, None, None, n)
-    se = 1 / math.sqrt(n - 3)
-    z = math.atanh(max(-0.9999999, min(0.9999999, r)))
-    return stats.Estimate(r, math.tanh(z - stats.Z95 * se), math.tanh(z + stats.Z95 * se), se, n)
-
-
 def driver_ratings(conn, filters: Filters, *, tz: ZoneInfo,
                    questions: Sequence[DriverQuestion]) -> Drivers:  # fmt: skip
     """Performance and importance of every driver question answered under `filters`."""
@@ -167,7 +152,7 @@ def driver_ratings(conn, filters: Filters, *, tz: ZoneInfo,
             continue
         n, sx, sxx, m, px, pxx, sy, syy, sxy = sums[q.key]
         performance = stats.mean(int(n), sx, sxx, bounds=(1, 10))
-        rated.append((q, performance, correlation(int(m), px, sy, sxy, pxx, syy)))
+        rated.append((q, performance, stats.correlation(int(m), px, sy, sxy, pxx, syy)))
     return place_in_quadrants(rated)
 
 

@@ -14,7 +14,8 @@ from dashboards import figures as F
 from dashboards import stats
 from dashboards.queries import behaviour as Q
 from dashboards.views import View
-from dashboards.widgets import empty_note, fmt, number_table, stat_card
+from dashboards.views.common import money, month_name, no_customers_text
+from dashboards.widgets import empty_note, fmt, graph, number_table, stat_card
 
 GROUP_COLOURS = {**F.BAND_COLOURS, "not asked": F.GREY}
 GROUP_LABELS = {"promoter": "Promoters", "passive": "Passives", "detractor": "Detractors",
@@ -23,35 +24,11 @@ CUSTOMER_PAGE = "/customers/"
 TOO_FEW = f"fewer than {stats.MIN_N} customers: too few to trust"
 
 
-# --- shared with the risk view -------------------------------------------------------------
-
-
-def graph(graph_id: str, figure: dict, **extra):
-    """A responsive graph takes its container's height: give it the figure's own."""
-    return dcc.Graph(id=graph_id, config=F.GRAPH_CONFIG, figure=figure,
-                     style={"height": f"{figure['layout']['height']}px"}, **extra)  # fmt: skip
-
-
-def money(value: float | None, currency: str = "") -> str:
-    """An amount for people: 26.4 M, 312 k, 9,870 (with a true minus)."""
-    if value is None:
-        return "—"
-    size = abs(value)
-    if size >= 1e6:
-        text = f"{value / 1e6:,.1f} M"
-    elif size >= 1e4:
-        text = f"{value / 1e3:,.0f} k"
-    else:
-        text = f"{value:,.0f}"
-    return f"{text} {currency}".strip().replace("-", "−")
+# --- formats -------------------------------------------------------------------------------
 
 
 def signed(text: str) -> str:
     return text if text.startswith(("−", "—")) or text == "0" else "+" + text
-
-
-def month_name(month) -> str:
-    return f"{month:%B %Y}"
 
 
 # --- figures -------------------------------------------------------------------------------
@@ -274,7 +251,7 @@ def render(ctx):
     report = _data(ctx)
     currency = ctx.base_currency
     if not report.total.n:
-        return [empty_note(_empty_text(ctx, report))]
+        return [empty_note(no_customers_text(ctx.conn, report.month))]
     groups = {g.group: g for g in report.groups}
     out = [
         html.P(f"As of {month_name(report.month)}: {report.total.n:,} customers who bought in "
@@ -305,19 +282,6 @@ def render(ctx):
                             className="dash-details"))  # fmt: skip
     out.append(html.P(_footnote(currency), className="dash-footnote"))
     return out
-
-
-def _empty_text(ctx, report: Q.Behaviour) -> str:
-    through = Q.facts_through(ctx.conn)
-    if through is None:
-        return ("The monthly customer facts have not been built yet: run "
-                "`feedback reporting rebuild`.")  # fmt: skip
-    if report.month > through:
-        return (f"The monthly customer facts run through {month_name(through)}, not "
-                f"{month_name(report.month)}: run `feedback reporting refresh`, or end the "
-                "period earlier.")  # fmt: skip
-    return (f"No customers who bought in the 24 months up to {month_name(report.month)} "
-            "match these filters.")  # fmt: skip
 
 
 def _footnote(currency: str) -> str:

@@ -7,14 +7,14 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from dash import dcc, html
+from dash import html
 from flask import current_app
 
 from dashboards import figures as F
 from dashboards import stats
 from dashboards.queries import drivers as Q
 from dashboards.views import View
-from dashboards.widgets import empty_note, fmt, number_table, stat_card
+from dashboards.widgets import empty_note, fmt, graph, number_table, stat_card
 from feedback.analysis.sentiment import label_for
 
 SENTIMENT_COLOURS = {"negative": F.VERMILLION, "neutral": F.GREY, "positive": F.GREEN}
@@ -217,22 +217,16 @@ def _examples(comments: Q.CommentThemes):
                     className="drivers-examples")  # fmt: skip
 
 
-def _graph(id_: str, figure: dict):
-    # A responsive graph takes its container's height: give it the figure's own.
-    return dcc.Graph(id=id_, config=F.GRAPH_CONFIG, figure=figure,
-                     style={"height": f"{figure['layout']['height']}px"})  # fmt: skip
-
-
 def render(ctx):
     drivers, comments, names = _data(ctx)
     out = [_cards(drivers, comments)]
     charts = []
     if any(r.importance.value is not None for r in drivers.ratings):
-        charts.append(_graph("drivers-quadrant", _quadrant_figure(drivers)))
+        charts.append(graph("drivers-quadrant", _quadrant_figure(drivers)))
     else:
         charts.append(empty_note(_no_drivers_note(ctx, names)))
     if comments.themes:
-        charts.append(_graph("drivers-themes", _themes_figure(comments)))
+        charts.append(graph("drivers-themes", _themes_figure(comments)))
     else:
         charts.append(empty_note("No comments match these filters."))
     out.append(html.Div(charts, className="dash-grid"))

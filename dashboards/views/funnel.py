@@ -3,13 +3,13 @@ per wave, by language and by class; and whether non-response is growing."""
 
 from __future__ import annotations
 
-from dash import dcc, html
+from dash import html
 
 from dashboards import figures as F
 from dashboards import stats
 from dashboards.queries.funnel import funnel, nonresponse_by_period
 from dashboards.views import View
-from dashboards.widgets import empty_note, fmt, number_table, stat_card
+from dashboards.widgets import empty_note, fmt, graph, number_table, stat_card
 
 LANGUAGE_NAMES = {"en": "English", "da": "Danish", "sv": "Swedish", "nb": "Norwegian"}
 RATES = (  # (attribute, legend, colour)
@@ -19,12 +19,6 @@ RATES = (  # (attribute, legend, colour)
 )
 NON_RESPONSE = "non-response period"
 TOO_FEW = f"fewer than {stats.MIN_N}: too few to trust"
-
-
-def _graph(graph_id: str, figure: dict):
-    """A responsive graph takes its container's height: give it the figure's own."""
-    return dcc.Graph(id=graph_id, config=F.GRAPH_CONFIG, figure=figure,
-                     style={"height": f"{figure['layout']['height']}px"})  # fmt: skip
 
 
 def _ci(e: stats.Estimate) -> str:
@@ -151,9 +145,9 @@ def render(ctx):
                    latest.estimate if latest else stats.EMPTY, "customers"),
     ], className="dash-cards")]  # fmt: skip
     top = [
-        _graph("funnel-total", _funnel_figure(total)) if total.invited
+        graph("funnel-total", _funnel_figure(total)) if total.invited
         else empty_note("No invitations were sent in this period for these filters."),
-        _graph("funnel-nonresponse", _nonresponse_figure(points)) if any(p.n for p in points)
+        graph("funnel-nonresponse", _nonresponse_figure(points)) if any(p.n for p in points)
         else empty_note("No wave closed in this period for these filters, so there is no "
                         "non-response to show."),
     ]  # fmt: skip
@@ -161,7 +155,7 @@ def render(ctx):
     if total.invited:
         wave_labels = [_wave_tick(w.label) for w in report.waves]
         out.append(
-            _graph(
+            graph(
                 "funnel-waves",
                 _rates_figure(
                     [w.funnel for w in report.waves], wave_labels, "Each wave sent in the period"
@@ -172,10 +166,10 @@ def render(ctx):
             f"class {f.group}" if len(f.group) == 1 else f.group for f in report.by_class
         ]
         out.append(html.Div([
-            _graph("funnel-language", _rates_figure(
+            graph("funnel-language", _rates_figure(
                 report.by_language, [_language(f.group) for f in report.by_language],
                 "By language of the invitation")),
-            _graph("funnel-class", _rates_figure(
+            graph("funnel-class", _rates_figure(
                 report.by_class, class_labels, "By the customer's current class")),
         ], className="dash-grid"))  # fmt: skip
     columns, rows = _rows(report, points)

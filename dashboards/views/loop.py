@@ -3,25 +3,19 @@ person, how fast, how did they end and what caused them?"""
 
 from __future__ import annotations
 
-from dash import dcc, html
+from dash import html
 
 from dashboards import figures as F
 from dashboards import stats
 from dashboards.queries.loop import loop_report, outcomes, root_causes
 from dashboards.views import View
-from dashboards.widgets import empty_note, fmt, number_table, stat_card
+from dashboards.widgets import empty_note, fmt, graph, number_table, stat_card
 
 PARTS = (  # the three parts of a group's cases, left to right
     ("closed_in_time", "closed in time", F.GREEN),
     ("breached", "deadline missed", F.VERMILLION),
     ("open_in_time", "open, not yet due", F.SKY),
 )
-
-
-def _graph(graph_id: str, figure: dict):
-    """A responsive graph takes its container's height: give it the figure's own."""
-    return dcc.Graph(id=graph_id, config=F.GRAPH_CONFIG, figure=figure,
-                     style={"height": f"{figure['layout']['height']}px"})  # fmt: skip
 
 
 def _hours(e: stats.Estimate) -> str:
@@ -137,14 +131,14 @@ def render(ctx):
         _share_card("Customer says solved", solved, "follow-up answers"),
     ], className="dash-cards")]  # fmt: skip
     out.append(html.Div([
-        _graph("loop-teams", _parts_figure(report.teams, "By team", height)),
-        _graph("loop-owners", _parts_figure(report.owners, "By assignee", height)),
+        graph("loop-teams", _parts_figure(report.teams, "By team", height)),
+        graph("loop-owners", _parts_figure(report.owners, "By assignee", height)),
     ], className="dash-grid"))  # fmt: skip
     out.append(html.Div([
-        _graph("loop-causes", _causes_figure(causes))
+        graph("loop-causes", _causes_figure(causes))
         if any(c.key for c in causes)
         else empty_note("No root cause was recorded on the cases closed in this period."),
-        _graph("loop-outcomes", _outcomes_figure(ended)),
+        graph("loop-outcomes", _outcomes_figure(ended)),
     ], className="dash-grid"))  # fmt: skip
     columns, rows = _rows(report, ended, causes)
     group_rows = [_shown(columns, r) for r in rows if r[0] in ("all", "team", "assignee")]

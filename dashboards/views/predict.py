@@ -7,24 +7,18 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from dash import dcc, html
+from dash import html
 
 from dashboards import figures as F
 from dashboards import stats
 from dashboards.queries import predict as Q
 from dashboards.views import View
-from dashboards.widgets import empty_note, fmt, number_table, stat_card
+from dashboards.widgets import empty_note, fmt, graph, number_table, stat_card
 from feedback.risk.churn import DEFAULT_HORIZON
 
 GROUP_COLOURS = {**F.BAND_COLOURS, "non_responder": F.BLACK, "not_asked": F.GREY}
 HORIZON_COLOURS = {6: F.SKY, 12: F.BLUE}
 TOO_FEW = f"fewer than {stats.MIN_N}: too few to trust"
-
-
-def _graph(graph_id: str, figure: dict):
-    """A responsive graph takes its container's height: give it the figure's own."""
-    return dcc.Graph(id=graph_id, config=F.GRAPH_CONFIG, figure=figure,
-                     style={"height": f"{figure['layout']['height']}px"})  # fmt: skip
 
 
 def _up(e: stats.Estimate):
@@ -231,9 +225,9 @@ def _outcome_section(ctx, outcomes: Q.Outcomes) -> list:
                            f"{_month(outcomes.anchor)}.")]  # fmt: skip
     h = _horizon(outcomes)
     cards = [_churn_card(outcomes.group(k), h) for k in ("detractor", "promoter", "non_responder")]
-    charts = [_graph("predict-churn", _churn_figure(outcomes))]
+    charts = [graph("predict-churn", _churn_figure(outcomes))]
     if outcomes.revenue_horizons:
-        charts.append(_graph("predict-revenue", _revenue_figure(outcomes, ctx.base_currency)))
+        charts.append(graph("predict-revenue", _revenue_figure(outcomes, ctx.base_currency)))
     else:
         charts.append(empty_note(
             f"The customer facts start in {_month(outcomes.first_month)}: the revenue of the "
@@ -264,7 +258,7 @@ def _backtest_section(ctx, b: Q.Backtest | None) -> list:
             f"UTC, {b.model} model; over all customers (the filters do not apply).")  # fmt: skip
     columns, rows = _backtest_rows(b)
     return [title, html.P(when, className="dash-freshness"), html.Div([
-        _graph("predict-backtest", _backtest_figure(b)),
+        graph("predict-backtest", _backtest_figure(b)),
         html.Div(number_table(columns, rows), className="predict-backtest-table"),
     ], className="dash-grid")]  # fmt: skip
 

@@ -10,10 +10,10 @@ from dash import html
 from dashboards import figures as F
 from dashboards import stats
 from dashboards.queries import revenue_risk as Q
-from dashboards.queries.behaviour import UNCLASSIFIED, facts_through
+from dashboards.queries.behaviour import UNCLASSIFIED
 from dashboards.views import View
-from dashboards.views.behaviour import graph, money, month_name
-from dashboards.widgets import empty_note, fmt, number_table, stat_card
+from dashboards.views.common import money, month_name, no_customers_text
+from dashboards.widgets import empty_note, fmt, graph, number_table, stat_card
 
 AT_RISK_PAGE = "/at-risk"
 KIND_COLOURS = {"both": F.PURPLE, "high risk only": F.ORANGE, "detractor only": F.VERMILLION}
@@ -128,7 +128,7 @@ def render(ctx):
     report = Q.revenue_risk(ctx.conn, ctx.filters, tz=ctx.tz)
     currency = ctx.base_currency
     if not report.total.customers:
-        return [empty_note(_empty_text(ctx, report))]
+        return [empty_note(no_customers_text(ctx.conn, report.month))]
     run = (f"churn risk as of {report.run.as_of:%-d %b %Y}" if report.run
            else "no churn run yet")  # fmt: skip
     out = [html.P([f"As of {month_name(report.month)}, {run}.",
@@ -153,19 +153,6 @@ def render(ctx):
                             className="dash-details"))  # fmt: skip
     out.append(html.P(_footnote(ctx, report, currency), className="dash-footnote"))
     return out
-
-
-def _empty_text(ctx, report: Q.RevenueRisk) -> str:
-    through = facts_through(ctx.conn)
-    if through is None:
-        return ("The monthly customer facts have not been built yet: run "
-                "`feedback reporting rebuild`.")  # fmt: skip
-    if report.month > through:
-        return (f"The monthly customer facts run through {month_name(through)}, not "
-                f"{month_name(report.month)}: run `feedback reporting refresh`, or end the "
-                "period earlier.")  # fmt: skip
-    return (f"No customers who bought in the 24 months up to {month_name(report.month)} "
-            "match these filters.")  # fmt: skip
 
 
 def _footnote(ctx, report: Q.RevenueRisk, currency: str) -> str:

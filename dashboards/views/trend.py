@@ -4,13 +4,13 @@ significant."""
 
 from __future__ import annotations
 
-from dash import dcc, html
+from dash import html
 
 from dashboards import figures as F
 from dashboards import stats
 from dashboards.queries.trend import csi_by_period, nps_by_period
 from dashboards.views import View
-from dashboards.widgets import empty_note, fmt, number_table, stat_card
+from dashboards.widgets import empty_note, fmt, graph, number_table, stat_card
 
 
 def _trend_figure(labels, estimates, significant, *, title, yrange, colour, name):
@@ -93,23 +93,17 @@ def render(ctx):
                      _card("CSI, latest period", _latest(csi), " / 100")],
                     className="dash-cards")]  # fmt: skip
     if any(p.n for p in nps):
-        out.append(dcc.Graph(
-            id="nps-trend", config=F.GRAPH_CONFIG,
-            figure=_trend_figure(labels, [p.estimate for p in nps],
-                                 [p.change_significant for p in nps],
-                                 title="NPS per period (−100 to 100)", yrange=[-100, 100],
-                                 colour=F.BLUE, name="NPS"),
-        ))  # fmt: skip
+        out.append(graph("nps-trend", _trend_figure(
+            labels, [p.estimate for p in nps], [p.change_significant for p in nps],
+            title="NPS per period (−100 to 100)", yrange=[-100, 100], colour=F.BLUE,
+            name="NPS")))  # fmt: skip
     else:
         out.append(empty_note("No NPS answers match these filters."))
     if any(p.estimate.n for p in csi):
-        out.append(dcc.Graph(
-            id="csi-trend", config=F.GRAPH_CONFIG,
-            figure=_trend_figure([p.period for p in csi], [p.estimate for p in csi],
-                                 [p.change_significant for p in csi],
-                                 title="CSI per period (0 to 100)", yrange=[0, 100],
-                                 colour=F.GREEN, name="CSI"),
-        ))  # fmt: skip
+        out.append(graph("csi-trend", _trend_figure(
+            [p.period for p in csi], [p.estimate for p in csi],
+            [p.change_significant for p in csi], title="CSI per period (0 to 100)",
+            yrange=[0, 100], colour=F.GREEN, name="CSI")))  # fmt: skip
     columns, rows = _rows(nps, csi)
     out.append(html.Details([html.Summary("The figures behind the charts"),
                              number_table(columns, rows)], className="dash-details"))  # fmt: skip
