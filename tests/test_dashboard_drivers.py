@@ -20,6 +20,7 @@ from feedback.analysis.sentiment import analyse_sentiment
 from feedback.extensions import db
 from feedback.surveys.templates import load_templates
 from tests.support.dash_tree import as_json, kind, prop, walk
+from tests.support.dashboard_world import rebuild_answer_facts
 
 CPH = ZoneInfo("Europe/Copenhagen")
 QUESTIONS = tuple(Q.driver_questions(load_templates()))
@@ -138,6 +139,7 @@ def world(create_customer, create_user):
     # An NPS answer carrying a stray "delivery" answer: not a driver there, never counted.
     respond(a, waves["nps"], JAN, 0.0, {"delivery": 1})
     db.session.commit()
+    rebuild_answer_facts()  # the driver sums come from driver_days
     return {"owner": owner, "other": other, "waves": waves, "pairs": pairs, "respond": respond,
             "a": a, "c": c}  # fmt: skip
 
@@ -237,6 +239,7 @@ def commented(world):
     world["respond"](world["c"], world["waves"]["nps"], FEB, None, {},
                      comment="Leveransen kom för sent.", language="sv")  # fmt: skip
     db.session.commit()
+    rebuild_answer_facts()
     return world
 
 
@@ -280,6 +283,7 @@ def test_long_comments_are_cut_and_examples_are_distinct(world):
     for _ in range(4):
         world["respond"](world["a"], world["waves"]["nps"], JAN, None, {}, comment=long)
     db.session.commit()
+    rebuild_answer_facts()
     (delivery,) = _themes(_filters()).themes
     assert delivery.comments == 4 and len(delivery.examples) == 1
     assert (

@@ -6,8 +6,8 @@ answer's CSI (0–100), over the answers that carry both. The CSI stands for ove
 satisfaction rather than its single `satisfaction` item: it is the index the other views
 report, it averages three items so it is less noisy (a noisy outcome understates every
 correlation alike), and it sits on the response row, so no second pass over the answers.
-The sums behind both come from one statement, grouped by question; the statistics are
-computed here.
+The sums behind both come from the driver_days facts, grouped by question; the statistics
+are computed here.
 
 Themes: sentiment and themes are not stored per answer (cases keep the themes of their own
 comment only), so they are computed on read from the newest `COMMENT_LIMIT` comments that
@@ -21,16 +21,21 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, or_
+from sqlalchemy import and_, func, or_, select
 
 from dashboards import stats
 from dashboards.filters import Filters
 from dashboards.periods import local_midnight_utc
-from dashboards.queries.scope import latest_run_id, scoped_answers
+from dashboards.queries.scope import (
+    fact_conditions,
+    latest_run_id,
+    scoped_answer_days,
+    scoped_answers,
+)
 from feedback.analysis.sentiment import analyse_sentiment, label_for
 from feedback.analysis.themes import Theme, load_themes, tag_themes
-from feedback.responses.models import Answer, Response
-from feedback.surveys.models import Survey
+from feedback.reporting.models import AnswerDay, DriverDay
+from feedback.responses.models import Response
 
 COMMENT_LIMIT = 2000  # comments analysed per view: the newest that match the filters
 EXAMPLES = 3  # example comments shown per theme
@@ -130,20 +135,15 @@ def driver_ratings(conn, filters: Filters, *, tz: ZoneInfo,
     for q in questions:
         for template in q.templates:
             keys_by_template[template].append(q.key)
-    asked = or_(*[and_(Survey.template_key == t, Answer.question_key.in_(keys))
+    d = DriverDay
+    asked = or_(*[and_(d.template_key == t, d.question_key.in_(keys))
                   for t, keys in sorted(keys_by_template.items())])  # fmt: skip
-    x, y = Answer.score, Response.csi
-    paired = y.is_not(None)
     stmt = (
-        scoped_answers(
-            [Answer.question_key, func.count(), func.sum(x), func.sum(x * x), func.count(y),
-             func.sum(case((paired, x))), func.sum(case((paired, x * x))), func.sum(y),
-             func.sum(y * y), func.sum(x * y)],
-            filters, latest_run_id(conn), *_window(filters, tz),
-        )
-        .join(Answer, Answer.response_id == Response.id)
-        .where(asked, x.is_not(None))
-        .group_by(Answer.question_key)
+        select(d.question_key, func.sum(d.n), func.sum(d.sx), func.sum(d.sxx), func.sum(d.m),
+               func.sum(d.px), func.sum(d.pxx), func.sum(d.sy), func.sum(d.syy),
+               func.sum(d.sxy))
+        .where(d.day >= filters.start, d.day <= filters.end, asked, *fact_conditions(d, filters))
+        .group_by(d.question_key)
     )  # fmt: skip
     sums = {row[0]: [float(v or 0) for v in row[1:]] for row in conn.execute(stmt)}
     rated = []
@@ -190,9 +190,8 @@ def comment_themes(conn, filters: Filters, *, tz: ZoneInfo, limit: int = COMMENT
     )  # fmt: skip
     rows = conn.execute(stmt).all()
     total = len(rows)
-    if total == limit:  # there may be more: count them (cheap next to reading them)
-        count = scoped_answers([func.count()], filters, run_id, *window).where(has_comment)
-        total = conn.scalar(count)
+    if total == limit:  # there may be more: the answer facts count them
+        total = conn.scalar(scoped_answer_days([func.sum(AnswerDay.comments)], filters))
     tally: dict[str, list] = {key: [0, 0.0, 0.0, []] for key in themes}  # n, Σs, Σs², examples
     seen: dict[str, set[str]] = defaultdict(set)
     untagged, s_all, ss_all = 0, 0.0, 0.0

@@ -17,13 +17,14 @@ TABLE = "answer_days"
 _INSERT = """
 INSERT INTO answer_days (day, wave_id, survey_id, template_key, language, abc_class, programme,
                          owner_id, answers, promoters, passives, detractors, csi_n, csi_sum,
-                         csi_sumsq)
+                         csi_sumsq, comments)
 SELECT {day} AS day, r.wave_id, w.survey_id, s.template_key, r.language, cs.abc_class,
        cs.programme, c.owner_id, COUNT(*),
        SUM(CASE WHEN r.score >= 9 THEN 1 ELSE 0 END),
        SUM(CASE WHEN r.score BETWEEN 7 AND 8 THEN 1 ELSE 0 END),
        SUM(CASE WHEN r.score <= 6 THEN 1 ELSE 0 END),
-       COUNT(r.csi), COALESCE(SUM(r.csi), 0), COALESCE(SUM(r.csi * r.csi), 0)
+       COUNT(r.csi), COALESCE(SUM(r.csi), 0), COALESCE(SUM(r.csi * r.csi), 0),
+       SUM(CASE WHEN r.comment <> '' THEN 1 ELSE 0 END)
 FROM responses r
 JOIN waves w ON w.id = r.wave_id
 JOIN surveys s ON s.id = w.survey_id
@@ -54,3 +55,32 @@ def rebuild_answer_days(tz: ZoneInfo) -> int:
     rows = session.execute(text(_INSERT.format(day=local_day_sql("r.answered_at", dialect))),
                            {"run": run, "tz": tz.key}).rowcount  # fmt: skip
     return rows
+
+
+_DRIVERS = """
+INSERT INTO driver_days (day, wave_id, survey_id, template_key, question_key, language,
+                         abc_class, programme, owner_id, n, sx, sxx, m, px, pxx, sy, syy, sxy)
+SELECT {day} AS day, r.wave_id, w.survey_id, s.template_key, a.question_key, r.language,
+       cs.abc_class, cs.programme, c.owner_id, COUNT(*), SUM(a.score), SUM(a.score * a.score),
+       COUNT(r.csi), COALESCE(SUM(CASE WHEN r.csi IS NOT NULL THEN a.score END), 0),
+       COALESCE(SUM(CASE WHEN r.csi IS NOT NULL THEN a.score * a.score END), 0),
+       COALESCE(SUM(r.csi), 0), COALESCE(SUM(r.csi * r.csi), 0), COALESCE(SUM(a.score * r.csi), 0)
+FROM answers a
+JOIN responses r ON r.id = a.response_id
+JOIN waves w ON w.id = r.wave_id
+JOIN surveys s ON s.id = w.survey_id
+JOIN customers c ON c.id = r.customer_id
+LEFT JOIN customer_segments cs ON cs.customer_id = r.customer_id AND cs.run_id = :run
+WHERE a.score IS NOT NULL
+GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9
+"""
+
+
+def rebuild_driver_days(tz: ZoneInfo) -> int:
+    """Replace driver_days (see models.DriverDay). Flushes; the caller commits."""
+    session = db.session
+    dialect = session.get_bind().dialect.name
+    run = session.scalar(text("SELECT id FROM segment_runs ORDER BY as_of DESC LIMIT 1"))
+    session.execute(text("DELETE FROM driver_days"))
+    sql = _DRIVERS.format(day=local_day_sql("r.answered_at", dialect))
+    return session.execute(text(sql), {"run": run, "tz": tz.key}).rowcount

@@ -12,13 +12,14 @@ from zoneinfo import ZoneInfo
 
 from feedback.dbtypes import utcnow
 from feedback.extensions import db
-from feedback.reporting.answers import rebuild_answer_days
+from feedback.reporting.answers import rebuild_answer_days, rebuild_driver_days
 from feedback.reporting.cases import rebuild_case_facts
 from feedback.reporting.models import ReportingBuild
 from feedback.reporting.waves import rebuild_invitation_facts, rebuild_outcome_facts
 
 BUILDERS = {
     "answer_days": rebuild_answer_days,
+    "driver_days": rebuild_driver_days,
     "invitation_facts": rebuild_invitation_facts,
     "outcome_facts": rebuild_outcome_facts,
     "case_facts": rebuild_case_facts,

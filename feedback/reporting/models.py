@@ -120,6 +120,38 @@ class AnswerDay(db.Model):
     csi_n: Mapped[int] = mapped_column(Integer)
     csi_sum: Mapped[float] = mapped_column(Float)
     csi_sumsq: Mapped[float] = mapped_column(Float)
+    comments: Mapped[int] = mapped_column(Integer, default=0)  # answers with a comment
+
+
+class DriverDay(db.Model):
+    """Rating answers summed per local day, wave, question and the filter dimensions, with
+    the sums the CSI drivers view needs (view 7): n, Σx, Σx² of the rating, and over the
+    answers whose response has a CSI: m, Σx, Σx², Σy, Σy², Σxy (y the CSI). Which
+    questions are drivers comes from the templates when the view is drawn."""
+
+    __tablename__ = "driver_days"
+    __table_args__ = (Index("ix_driver_days_day", "day"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"),
+                                    primary_key=True)  # fmt: skip
+    day: Mapped[date] = mapped_column(Date)
+    wave_id: Mapped[int] = mapped_column(Integer)
+    survey_id: Mapped[int] = mapped_column(Integer)
+    template_key: Mapped[str] = mapped_column(String(40))
+    question_key: Mapped[str] = mapped_column(String(40))
+    language: Mapped[str] = mapped_column(String(2))
+    abc_class: Mapped[str | None] = mapped_column(String(1))
+    programme: Mapped[str | None] = mapped_column(String(6))
+    owner_id: Mapped[int | None] = mapped_column(Integer)
+    n: Mapped[int] = mapped_column(Integer)
+    sx: Mapped[float] = mapped_column(Float)
+    sxx: Mapped[float] = mapped_column(Float)
+    m: Mapped[int] = mapped_column(Integer)
+    px: Mapped[float] = mapped_column(Float)
+    pxx: Mapped[float] = mapped_column(Float)
+    sy: Mapped[float] = mapped_column(Float)
+    syy: Mapped[float] = mapped_column(Float)
+    sxy: Mapped[float] = mapped_column(Float)
 
 
 class InvitationFacts(db.Model):

@@ -1,12 +1,12 @@
 """The dashboard's facts and stored churn backtests.
 
-answer_days, invitation_facts, outcome_facts and case_facts are pre-aggregates rebuilt
-whole by the refresh_reporting job (feedback/reporting/facts.py); churn_backtests keeps
-the weekly backtest the dashboard shows (feedback/risk/backtests.py).
+answer_days, driver_days, invitation_facts, outcome_facts and case_facts are pre-aggregates
+rebuilt whole by the refresh_reporting job (feedback/reporting/facts.py); churn_backtests
+keeps the weekly backtest the dashboard shows (feedback/risk/backtests.py).
 
-Revision ID: 7999ad203cb5
+Revision ID: 0bdfbc44ca1a
 Revises: f321e6e3d2b2
-Create Date: 2026-12-02 16:51:12.120012
+Create Date: 2026-12-02 17:11:47.520854
 
 """
 from alembic import op
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '7999ad203cb5'
+revision = '0bdfbc44ca1a'
 down_revision = 'f321e6e3d2b2'
 branch_labels = None
 depends_on = None
@@ -38,6 +38,7 @@ def upgrade():
     sa.Column('csi_n', sa.Integer(), nullable=False),
     sa.Column('csi_sum', sa.Float(), nullable=False),
     sa.Column('csi_sumsq', sa.Float(), nullable=False),
+    sa.Column('comments', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_answer_days'))
     )
     with op.batch_alter_table('answer_days', schema=None) as batch_op:
@@ -81,6 +82,31 @@ def upgrade():
     )
     with op.batch_alter_table('churn_backtests', schema=None) as batch_op:
         batch_op.create_index('ix_churn_backtests_computed_at', ['computed_at'], unique=False)
+
+    op.create_table('driver_days',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('wave_id', sa.Integer(), nullable=False),
+    sa.Column('survey_id', sa.Integer(), nullable=False),
+    sa.Column('template_key', sa.String(length=40), nullable=False),
+    sa.Column('question_key', sa.String(length=40), nullable=False),
+    sa.Column('language', sa.String(length=2), nullable=False),
+    sa.Column('abc_class', sa.String(length=1), nullable=True),
+    sa.Column('programme', sa.String(length=6), nullable=True),
+    sa.Column('owner_id', sa.Integer(), nullable=True),
+    sa.Column('n', sa.Integer(), nullable=False),
+    sa.Column('sx', sa.Float(), nullable=False),
+    sa.Column('sxx', sa.Float(), nullable=False),
+    sa.Column('m', sa.Integer(), nullable=False),
+    sa.Column('px', sa.Float(), nullable=False),
+    sa.Column('pxx', sa.Float(), nullable=False),
+    sa.Column('sy', sa.Float(), nullable=False),
+    sa.Column('syy', sa.Float(), nullable=False),
+    sa.Column('sxy', sa.Float(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_driver_days'))
+    )
+    with op.batch_alter_table('driver_days', schema=None) as batch_op:
+        batch_op.create_index('ix_driver_days_day', ['day'], unique=False)
 
     op.create_table('invitation_facts',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -129,6 +155,10 @@ def downgrade():
         batch_op.drop_index('ix_invitation_facts_sent')
 
     op.drop_table('invitation_facts')
+    with op.batch_alter_table('driver_days', schema=None) as batch_op:
+        batch_op.drop_index('ix_driver_days_day')
+
+    op.drop_table('driver_days')
     with op.batch_alter_table('churn_backtests', schema=None) as batch_op:
         batch_op.drop_index('ix_churn_backtests_computed_at')
 
