@@ -67,11 +67,11 @@ def snapshot_facts(snap: Snapshot):
     return facts_as_of(snap.month).subquery("f")
 
 
-def scope_facts(stmt, f, filters: Filters, run_id: int | None):
+def scope_facts(stmt, f, filters: Filters, run_id: int | None, *, customer: bool = True):
     """Narrow `stmt` over the facts `f` to the customers the filters let through (class,
     programme, owner, team, the customer's language), joining Customer and the current
     CustomerSegment; only customers who bought in the 24 months up to the snapshot."""
-    stmt = join_customers(stmt, f.c.customer_id, filters, run_id)
+    stmt = join_customers(stmt, f.c.customer_id, filters, run_id, customer=customer)
     if filters.language:
         stmt = stmt.where(Customer.language == filters.language)
     return stmt.where(or_(f.c.revenue_12m != 0, f.c.revenue_prev_12m != 0))
@@ -188,7 +188,8 @@ def behaviour(conn, filters: Filters, *, tz: ZoneInfo) -> Behaviour:
         func.sum(prior * prior), func.sum(change), func.sum(change * change),
         func.sum(change * prior),
     ).select_from(f)  # fmt: skip
-    stmt = scope_facts(stmt, f, filters, latest_run_id(conn)).group_by("g", "c")
+    stmt = scope_facts(stmt, f, filters, latest_run_id(conn), customer=False)
+    stmt = stmt.group_by("g", "c")
     cells = {(g, c): Sums(int(n), *(float(v or 0) for v in rest))
              for g, c, n, *rest in conn.execute(stmt)}  # fmt: skip
     classes = sorted({c for _, c in cells}, key=_class_order)
@@ -241,16 +242,27 @@ def scatter(conn, filters: Filters, *, tz: ZoneInfo, limit: int = SCATTER_LIMIT,
     ).select_from(f)  # fmt: skip
     base = scope_facts(base, f, filters, latest_run_id(conn))
     base = base.where(f.c.nps_answered_at >= snap.recent_from)
-    customers = conn.scalar(select(func.count()).select_from(base.subquery()))
+    # One pass: every customer's rank by revenue and how many there are, then the largest
+    # plus every k-th id (k from the count, in SQL, so the rest never leaves the database).
+    ranked = base.add_columns(
+        func.row_number().over(order_by=(f.c.revenue_12m.desc(), f.c.customer_id)).label("rk"),
+        func.count().over().label("total"),
+    ).subquery("ranked")
+    step = (ranked.c.total - largest + (limit - largest) - 1) // (limit - largest)
+    picked = select(ranked).where(or_(
+        ranked.c.total <= limit, ranked.c.rk <= largest,
+        ranked.c.customer_id % case((step < 1, 1), else_=step) == 0,
+    )).order_by(ranked.c.rk)  # fmt: skip
+    rows = conn.execute(picked).all()
+    if not rows:
+        return Scatter([], 0, 0)
+    customers = int(rows[0][-1])
     if customers <= limit:
-        rows = conn.execute(base.order_by(f.c.revenue_12m.desc(), f.c.customer_id)).all()
-        return Scatter([_point(r) for r in rows], customers, 0)
-    top = conn.execute(base.order_by(f.c.revenue_12m.desc(), f.c.customer_id)
-                       .limit(largest)).all()  # fmt: skip
-    step = math.ceil((customers - largest) / (limit - largest))
-    rest = base.where(f.c.customer_id % step == 0, f.c.customer_id.not_in([r[0] for r in top]))
-    sample = conn.execute(rest.order_by(f.c.customer_id).limit(limit - largest)).all()
-    return Scatter([_point(r) for r in top + sample], customers, len(top))
+        return Scatter([_point(r[:-2]) for r in rows], customers, 0)
+    top = [r for r in rows if r[-2] <= largest]
+    sample = sorted((r for r in rows if r[-2] > largest), key=lambda r: r[0])
+    sample = sample[: limit - largest]
+    return Scatter([_point(r[:-2]) for r in top + sample], customers, len(top))
 
 
 def _point(row) -> Point:

@@ -28,6 +28,7 @@ from dashboards.filters import Filters
 from feedback.analysis.themes import load_themes
 from feedback.auth.models import Team, User
 from feedback.cases.models import CLOSED_STATUSES, OPEN_STATUSES
+from feedback.dbtypes import utcnow
 from feedback.list_filters import NO_OWNER
 from feedback.reporting.models import CaseFacts
 
@@ -159,19 +160,42 @@ class _Group:
                        weighted_median(self.close))  # fmt: skip
 
 
-def loop_report(conn, filters: Filters, *, tz: ZoneInfo, now: datetime) -> LoopReport:
-    """Counts grouped by (team, assignee) in one statement, the durations' distribution in
-    two more; teams, assignees and the total are sums of their rows."""
+def loop_figures(conn, filters: Filters, *, tz: ZoneInfo, now: datetime):
+    """The view's three parts (the loop per team and assignee, how cases ended, root
+    causes) from three statements: the counts grouped by team, assignee and root cause, and
+    the two durations' distributions. Teams, assignees and totals are sums of their rows."""
     f = CaseFacts
     is_open, is_closed = f.status.in_(OPEN_STATUSES), f.status.in_(CLOSED_STATUSES)
+    asked = f.followup_asked.is_(True)
     counts = scoped_cases(
-        [f.team_id, f.assignee_id, func.count(),
+        [f.team_id, f.assignee_id, f.root_cause, func.count(),
          _sum_if(is_closed), _sum_if(and_(is_closed, f.closed_at <= f.due_at)),
          _sum_if(and_(is_closed, f.closed_at > f.due_at)),
-         _sum_if(and_(is_open, f.due_at < now)), _sum_if(is_open)],
+         _sum_if(and_(is_open, f.due_at < now)), _sum_if(is_open),
+         _sum_if(f.status == "resolved"), _sum_if(f.status == "no_action"),
+         _sum_if(f.followup_solved.is_(True)), _sum_if(f.followup_solved.is_(False)),
+         _sum_if(and_(asked, f.followup_solved.is_(None))), _sum_if(and_(is_closed, ~asked))],
         conn, filters, tz=tz,
-    ).group_by(f.team_id, f.assignee_id)  # fmt: skip
+    ).group_by(f.team_id, f.assignee_id, f.root_cause)  # fmt: skip
     rows = conn.execute(counts).all()
+    ended = [0] * 6
+    closed_by_cause: dict[str | None, int] = {}
+    for *_, cause, _n, closed, _a, _b, _c, _d, e1, e2, e3, e4, e5, e6 in rows:
+        ended = [a + int(b) for a, b in zip(ended, (e1, e2, e3, e4, e5, e6), strict=True)]
+        if closed:
+            closed_by_cause[cause] = closed_by_cause.get(cause, 0) + int(closed)
+    report = _report(conn, filters, tz, [(r[0], r[1], *r[3:9]) for r in rows])
+    return report, Outcomes(*ended), _causes(closed_by_cause)
+
+
+def loop_report(conn, filters: Filters, *, tz: ZoneInfo, now: datetime) -> LoopReport:
+    return loop_figures(conn, filters, tz=tz, now=now)[0]
+
+
+def _report(conn, filters: Filters, tz: ZoneInfo, rows: list) -> LoopReport:
+    """The loop per team and assignee from (team, assignee, six counts) rows, with the
+    medians from the durations' distributions."""
+    f = CaseFacts
     if not rows:
         return LoopReport(LoopRow(None, "all"), [], [])
     names = _names(conn, {r[0] for r in rows} - {None}, {r[1] for r in rows} - {None})
@@ -233,16 +257,7 @@ class Outcomes:
 def outcomes(conn, filters: Filters, *, tz: ZoneInfo) -> Outcomes:
     """How the cases opened in the period ended, and what the customers said afterwards.
     A 'no' reopens a resolved case, so the follow-up answers count over all cases."""
-    f = CaseFacts
-    asked = f.followup_asked.is_(True)
-    stmt = scoped_cases(
-        [_sum_if(f.status == "resolved"), _sum_if(f.status == "no_action"),
-         _sum_if(f.followup_solved.is_(True)), _sum_if(f.followup_solved.is_(False)),
-         _sum_if(and_(asked, f.followup_solved.is_(None))),
-         _sum_if(and_(f.status.in_(CLOSED_STATUSES), ~asked))],
-        conn, filters, tz=tz,
-    )  # fmt: skip
-    return Outcomes(*(int(v) for v in conn.execute(stmt).one()))
+    return loop_figures(conn, filters, tz=tz, now=utcnow())[1]
 
 
 @dataclass(frozen=True)
@@ -255,13 +270,13 @@ class RootCause:
 def root_causes(conn, filters: Filters, *, tz: ZoneInfo) -> list[RootCause]:
     """Closed cases per root cause (a theme, set on closing), most frequent first; the
     cases closed without one last."""
-    cause = CaseFacts.root_cause
-    stmt = scoped_cases([cause, func.count()], conn, filters, tz=tz).where(
-        CaseFacts.status.in_(CLOSED_STATUSES)
-    ).group_by(cause)  # fmt: skip
+    return loop_figures(conn, filters, tz=tz, now=utcnow())[2]
+
+
+def _causes(closed_by_cause: dict) -> list[RootCause]:
     themes = load_themes()
     out = []
-    for key, count in conn.execute(stmt):
+    for key, count in closed_by_cause.items():
         label = themes[key].name.get("en", key) if key in themes else (key or NOT_RECORDED)
         out.append(RootCause(key, label, int(count)))
     return sorted(out, key=lambda r: (r.key is None, -r.cases, r.label))

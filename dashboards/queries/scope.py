@@ -34,11 +34,17 @@ def customer_conditions(filters: Filters) -> list:
     return conditions
 
 
-def join_customers(stmt, customer_id_column, filters: Filters, run_id: int | None):
+def join_customers(stmt, customer_id_column, filters: Filters, run_id: int | None, *,
+                   customer: bool = True):  # fmt: skip
     """Join Customer and the current CustomerSegment onto `stmt` (the segment left-joined,
-    so customers never classified still count when no class or programme is chosen)."""
-    stmt = stmt.join(Customer, Customer.id == customer_id_column)
-    on = and_(CustomerSegment.customer_id == Customer.id, CustomerSegment.run_id == run_id)
+    so customers never classified still count when no class or programme is chosen).
+    customer=False leaves Customer out when no filter needs it (owner, team, language):
+    a join of 100,000 rows less for a query that selects nothing from it."""
+    if customer or filters.owner is not None or filters.team is not None or filters.language:
+        stmt = stmt.join(Customer, Customer.id == customer_id_column)
+        customer_id_column = Customer.id
+    on = and_(CustomerSegment.customer_id == customer_id_column,
+              CustomerSegment.run_id == run_id)  # fmt: skip
     needs_segment = bool(filters.classes or filters.programme)
     return stmt.join(CustomerSegment, on, isouter=not needs_segment).where(
         *customer_conditions(filters)

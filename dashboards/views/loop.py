@@ -7,7 +7,7 @@ from dash import html
 
 from dashboards import figures as F
 from dashboards import stats
-from dashboards.queries.loop import loop_report, outcomes, root_causes
+from dashboards.queries.loop import loop_figures
 from dashboards.views import View
 from dashboards.widgets import empty_note, fmt, graph, number_table, stat_card
 
@@ -108,8 +108,7 @@ def _outcomes_figure(o):
 
 def _figures(ctx):
     args = (ctx.conn, ctx.filters)
-    report = loop_report(*args, tz=ctx.tz, now=ctx.now)
-    return report, outcomes(*args, tz=ctx.tz), root_causes(*args, tz=ctx.tz)
+    return loop_figures(*args, tz=ctx.tz, now=ctx.now)
 
 
 def render(ctx):
