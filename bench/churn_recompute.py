@@ -66,10 +66,13 @@ def main() -> None:
         app = bench_app(SCHEMA, fresh=True, workdir=workdir)
         result = seed(app, args.customers, 3, 42)
         print(f"  seeded in {sum(result.phases.values()):.0f} s", flush=True)
-        with app.app_context():  # as a live database would be: vacuumed and analysed
-            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                if conn.dialect.name == "postgresql":
-                    conn.exec_driver_sql("VACUUM ANALYZE")
+        # as a live database would be: vacuumed and analysed
+        with (
+            app.app_context(),
+            db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn,
+        ):
+            if conn.dialect.name == "postgresql":
+                conn.exec_driver_sql("VACUUM ANALYZE")
 
     with app.app_context():
         count = db.session.scalar(select(func.count()).select_from(Transaction))

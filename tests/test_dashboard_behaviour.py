@@ -21,6 +21,7 @@ from feedback.customers.models import Contact, CustomerSegment, SegmentRun
 from feedback.extensions import db
 from feedback.list_filters import NO_OWNER
 from feedback.reporting.build import rebuild
+from feedback.reporting.groups import rebuild_group_months
 from feedback.reporting.models import CustomerMonth
 from tests.support.dash_tree import ids, prop, texts, walk
 from tests.support.history import orders, survey_wave
@@ -72,6 +73,7 @@ def world(create_user, create_customer):
                               answers))  # fmt: skip
     db.session.add(_month(made["p1"], date(2025, 11, 1), 900, 800, 9, at(2025, 6, 1), 1, 1))
     db.session.commit()
+    rebuild_group_months(TZ)  # the groups come from group_months
     return {**made, **users}
 
 
@@ -173,9 +175,11 @@ def test_an_answer_counts_from_local_midnight_24_months_back(world):
     o1 = world["o1"]
     row = db.session.get(CustomerMonth, (date(2025, 12, 1), o1.id))
     row.nps_answered_at = datetime(2023, 12, 31, 23, 30, tzinfo=UTC)  # 1 Jan 2024, 00:30 CET
+    rebuild_group_months(TZ)
     db.session.commit()
     assert groups()["detractor"].customers == 3
     row.nps_answered_at = datetime(2023, 12, 31, 22, 30, tzinfo=UTC)  # still 2023 locally
+    rebuild_group_months(TZ)
     db.session.commit()
     assert groups()["detractor"].customers == 2
 
@@ -264,6 +268,7 @@ def test_on_facts_built_from_transactions_and_answers(create_customer):
     survey_wave(date(2025, 6, 10), {contacts["pro"]: 10, contacts["mute"]: "delivered",
                                     contacts["det"]: 4})  # fmt: skip
     rebuild(through=date(2025, 12, 1), base_currency="EUR", tz=TZ, nps_template_keys=["nps"])
+    rebuild_group_months(TZ)
     db.session.commit()
     g = groups()
     assert g["promoter"].customers == 1 and g["promoter"].revenue == 1000

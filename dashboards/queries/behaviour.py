@@ -29,9 +29,10 @@ from sqlalchemy import Float, and_, case, cast, func, or_, select
 from dashboards import stats
 from dashboards.filters import Filters
 from dashboards.periods import local_midnight_utc
-from dashboards.queries.scope import join_customers, latest_run_id
+from dashboards.queries.scope import fact_customer_conditions, join_customers, latest_run_id
 from feedback.customers.models import Customer, CustomerSegment
 from feedback.reporting import facts_as_of, nps_band
+from feedback.reporting.models import GroupMonth
 
 GROUPS = ("promoter", "passive", "detractor", "non-responder", "not asked")
 RECENT_MONTHS = 24  # an NPS answer older than this gives no band
@@ -176,20 +177,26 @@ def _class_order(abc_class: str) -> tuple:
 
 
 def behaviour(conn, filters: Filters, *, tz: ZoneInfo) -> Behaviour:
-    """The figures per group and per class × group, from one grouped statement."""
+    """The figures per group and per class × group, from the month's group_months (the
+    facts' sums per group and customer filters, kept with the other dashboard facts)."""
     snap = snapshot(filters, tz)
-    f = snapshot_facts(snap)
-    revenue, prior = money(f.c.revenue_12m), money(f.c.revenue_prev_12m)
-    change = revenue - prior
+    gm = GroupMonth
+    klass = func.coalesce(gm.abc_class, UNCLASSIFIED).label("c")
     stmt = select(
-        customer_group(f, snap).label("g"),
-        func.coalesce(CustomerSegment.abc_class, UNCLASSIFIED).label("c"),
-        func.count(), func.sum(revenue), func.sum(revenue * revenue), func.sum(prior),
-        func.sum(prior * prior), func.sum(change), func.sum(change * change),
-        func.sum(change * prior),
-    ).select_from(f)  # fmt: skip
-    stmt = scope_facts(stmt, f, filters, latest_run_id(conn), customer=False)
-    stmt = stmt.group_by("g", "c")
+        gm.grp,
+        klass,
+        func.sum(gm.n),
+        func.sum(gm.s_rev),
+        func.sum(gm.ss_rev),
+        func.sum(gm.s_prior),
+        func.sum(gm.ss_prior),
+        func.sum(gm.s_change),
+        func.sum(gm.ss_change),
+        func.sum(gm.s_change_prior),
+    ).where(gm.month == snap.month, *fact_customer_conditions(gm, filters))
+    if filters.language:
+        stmt = stmt.where(gm.language == filters.language)
+    stmt = stmt.group_by(gm.grp, klass)
     cells = {(g, c): Sums(int(n), *(float(v or 0) for v in rest))
              for g, c, n, *rest in conn.execute(stmt)}  # fmt: skip
     classes = sorted({c for _, c in cells}, key=_class_order)

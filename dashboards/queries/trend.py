@@ -82,9 +82,13 @@ def csi_by_period(conn, filters: Filters, *, tz: ZoneInfo) -> list[CsiPoint]:
     spans = P.periods(filters.start, filters.end, filters.grain)
     ad = AnswerDay
     index = P.day_period_index(ad.day, spans).label("i")
-    stmt = scoped_answer_days(
-        [index, func.sum(ad.csi_n), func.sum(ad.csi_sum), func.sum(ad.csi_sumsq)], filters
-    ).where(ad.csi_n > 0).group_by(index)
+    stmt = (
+        scoped_answer_days(
+            [index, func.sum(ad.csi_n), func.sum(ad.csi_sum), func.sum(ad.csi_sumsq)], filters
+        )
+        .where(ad.csi_n > 0)
+        .group_by(index)
+    )
     sums = {i: (int(n or 0), float(s or 0), float(q or 0)) for i, n, s, q in conn.execute(stmt)}
     rows = [(span.label, None, stats.mean(*sums.get(i, (0, 0.0, 0.0)), bounds=(0, 100)))
             for i, span in enumerate(spans)]  # fmt: skip

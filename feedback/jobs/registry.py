@@ -109,10 +109,11 @@ def _refresh_reporting(app) -> str:
     from feedback.surveys.templates import load_templates
 
     templates = load_templates(app.config["FEEDBACK_TEMPLATES_DIR"])
-    months = build_reporting(app.config, templates).summary()
-    facts = rebuild_facts(app.config)  # the answer-side facts: whole, in a few seconds
+    months = build_reporting(app.config, templates)
+    # the other facts: whole in a few seconds; the monthly groups whole after a rebuild
+    facts = rebuild_facts(app.config, all_months=months.kind == "rebuild")
     db.session.commit()
-    return f"{months}; {facts.summary()}"
+    return f"{months.summary()}; {facts.summary()}"
 
 
 def _refresh_statistics(app) -> str:

@@ -11,6 +11,7 @@ from flask.cli import AppGroup
 
 from feedback.extensions import db
 from feedback.reporting import build
+from feedback.reporting.groups import rebuild_group_months
 from feedback.surveys.templates import TemplateError, load_templates
 
 reporting_cli = AppGroup("reporting", help="The pre-computed facts behind the dashboard.")
@@ -54,6 +55,7 @@ def rebuild_command(through_text):
             exc.param_hint = "'--through'"
             raise
     result = build.rebuild(through=through, **settings)
+    rebuild_group_months(settings["tz"])  # the dashboard's sums of the monthly facts
     db.session.commit()
     click.echo(result.summary() + ".")
 
@@ -61,7 +63,9 @@ def rebuild_command(through_text):
 @reporting_cli.command("refresh")
 def refresh_command():
     """Recompute the previous and the current month (rebuilds when that is not enough)."""
-    result = build.refresh(**_settings())
+    settings = _settings()
+    result = build.refresh(**settings)
+    rebuild_group_months(settings["tz"], None if result.kind == "rebuild" else result.first)
     db.session.commit()
     click.echo(result.summary() + ".")
 

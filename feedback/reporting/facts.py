@@ -1,19 +1,21 @@
-"""The dashboard's answer-side facts (answer_days; more arrive with the views that need
-them), rebuilt together by the `refresh_dashboard_facts` job and `feedback reporting
-facts`. Each build is recorded in reporting_builds, so the dashboard can say how old its
-figures are."""
+"""The dashboard's facts besides customer_months: answer_days, driver_days,
+invitation_facts, outcome_facts and case_facts, rebuilt whole, and group_months (sums of
+customer_months), rebuilt from the previous month on or, after the monthly facts were
+rebuilt, whole. Kept by the `refresh_reporting` job and `feedback reporting facts`. Each
+build is recorded in reporting_builds, so the dashboard can say how old its figures are."""
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from feedback.dbtypes import utcnow
 from feedback.extensions import db
 from feedback.reporting.answers import rebuild_answer_days, rebuild_driver_days
 from feedback.reporting.cases import rebuild_case_facts
+from feedback.reporting.groups import rebuild_group_months
 from feedback.reporting.models import ReportingBuild
 from feedback.reporting.waves import rebuild_invitation_facts, rebuild_outcome_facts
 
@@ -36,8 +38,10 @@ class FactsResult:
         return f"dashboard facts rebuilt in {self.seconds:.1f} s: {parts}"
 
 
-def rebuild_facts(config, now: datetime | None = None) -> FactsResult:
-    """Rebuild every answer-side fact table and record when. Flushes; the caller commits."""
+def rebuild_facts(config, now: datetime | None = None, *, all_months: bool = True) -> FactsResult:
+    """Rebuild the fact tables and record when; group_months only from the previous month
+    on unless `all_months` (after a rebuild of customer_months). Flushes; the caller
+    commits."""
     tz = ZoneInfo(config["FEEDBACK_TIMEZONE"])
     now = now or utcnow()
     started = time.perf_counter()
@@ -45,6 +49,11 @@ def rebuild_facts(config, now: datetime | None = None) -> FactsResult:
     for table, build in BUILDERS.items():
         result.rows[table] = build(tz)
         _record(table, now, result.rows[table], config["FEEDBACK_BASE_CURRENCY"], tz)
+    this_month = now.astimezone(tz).date().replace(day=1)
+    since = None if all_months else (this_month - timedelta(days=1)).replace(day=1)
+    result.rows["group_months"] = rebuild_group_months(tz, since)
+    _record("group_months", now, result.rows["group_months"], config["FEEDBACK_BASE_CURRENCY"],
+            tz)  # fmt: skip
     result.seconds = time.perf_counter() - started
     return result
 

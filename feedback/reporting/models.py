@@ -235,3 +235,34 @@ class CaseFacts(db.Model):
     followup_asked: Mapped[bool] = mapped_column(Boolean)
     followup_solved: Mapped[bool | None] = mapped_column(Boolean)
     root_cause: Mapped[str | None] = mapped_column(String(40))
+
+
+class GroupMonth(db.Model):
+    """customer_months summed per month, NPS group and the customer filters: the figures of
+    the attitude-vs-behaviour view (view 2) without reading 100,000 customers per click.
+    Groups as dashboards/queries/behaviour.py defines them (non-responder, promoter,
+    passive, detractor from an answer within 24 months, not asked), over customers who
+    bought in the 24 months up to the month. Class, programme, owner and language are the
+    customer's at the build. Money is the base currency, summed as floats: n, Σ and Σ² of
+    the 12-month revenue, of the 12 months before, and of the change, and Σ change × before.
+    Kept by feedback.reporting.groups with the other dashboard facts."""
+
+    __tablename__ = "group_months"
+    __table_args__ = (Index("ix_group_months_month", "month"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"),
+                                    primary_key=True)  # fmt: skip
+    month: Mapped[date] = mapped_column(Date)
+    grp: Mapped[str] = mapped_column(String(14))
+    abc_class: Mapped[str | None] = mapped_column(String(1))
+    programme: Mapped[str | None] = mapped_column(String(6))
+    owner_id: Mapped[int | None] = mapped_column(Integer)
+    language: Mapped[str] = mapped_column(String(2))
+    n: Mapped[int] = mapped_column(Integer)
+    s_rev: Mapped[float] = mapped_column(Float)
+    ss_rev: Mapped[float] = mapped_column(Float)
+    s_prior: Mapped[float] = mapped_column(Float)
+    ss_prior: Mapped[float] = mapped_column(Float)
+    s_change: Mapped[float] = mapped_column(Float)
+    ss_change: Mapped[float] = mapped_column(Float)
+    s_change_prior: Mapped[float] = mapped_column(Float)

@@ -1,12 +1,12 @@
 """The dashboard's facts and stored churn backtests.
 
-answer_days, driver_days, invitation_facts, outcome_facts and case_facts are pre-aggregates
-rebuilt whole by the refresh_reporting job (feedback/reporting/facts.py); churn_backtests
-keeps the weekly backtest the dashboard shows (feedback/risk/backtests.py).
+answer_days, driver_days, invitation_facts, outcome_facts, case_facts and group_months are
+pre-aggregates kept by the refresh_reporting job (feedback/reporting/facts.py);
+churn_backtests keeps the weekly backtest the dashboard shows (feedback/risk/backtests.py).
 
-Revision ID: 0bdfbc44ca1a
+Revision ID: 21d89211c21c
 Revises: f321e6e3d2b2
-Create Date: 2026-12-02 17:11:47.520854
+Create Date: 2026-12-02 17:21:56.461531
 
 """
 from alembic import op
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0bdfbc44ca1a'
+revision = '21d89211c21c'
 down_revision = 'f321e6e3d2b2'
 branch_labels = None
 depends_on = None
@@ -108,6 +108,27 @@ def upgrade():
     with op.batch_alter_table('driver_days', schema=None) as batch_op:
         batch_op.create_index('ix_driver_days_day', ['day'], unique=False)
 
+    op.create_table('group_months',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('month', sa.Date(), nullable=False),
+    sa.Column('grp', sa.String(length=14), nullable=False),
+    sa.Column('abc_class', sa.String(length=1), nullable=True),
+    sa.Column('programme', sa.String(length=6), nullable=True),
+    sa.Column('owner_id', sa.Integer(), nullable=True),
+    sa.Column('language', sa.String(length=2), nullable=False),
+    sa.Column('n', sa.Integer(), nullable=False),
+    sa.Column('s_rev', sa.Float(), nullable=False),
+    sa.Column('ss_rev', sa.Float(), nullable=False),
+    sa.Column('s_prior', sa.Float(), nullable=False),
+    sa.Column('ss_prior', sa.Float(), nullable=False),
+    sa.Column('s_change', sa.Float(), nullable=False),
+    sa.Column('ss_change', sa.Float(), nullable=False),
+    sa.Column('s_change_prior', sa.Float(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_group_months'))
+    )
+    with op.batch_alter_table('group_months', schema=None) as batch_op:
+        batch_op.create_index('ix_group_months_month', ['month'], unique=False)
+
     op.create_table('invitation_facts',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('wave_id', sa.Integer(), nullable=False),
@@ -155,6 +176,10 @@ def downgrade():
         batch_op.drop_index('ix_invitation_facts_sent')
 
     op.drop_table('invitation_facts')
+    with op.batch_alter_table('group_months', schema=None) as batch_op:
+        batch_op.drop_index('ix_group_months_month')
+
+    op.drop_table('group_months')
     with op.batch_alter_table('driver_days', schema=None) as batch_op:
         batch_op.drop_index('ix_driver_days_day')
 
