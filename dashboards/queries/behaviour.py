@@ -243,11 +243,12 @@ def scatter(conn, filters: Filters, *, tz: ZoneInfo, limit: int = SCATTER_LIMIT,
     f = snapshot_facts(snap)
     revenue = money(f.c.revenue_12m)
     base = select(
-        f.c.customer_id, Customer.external_id, Customer.name,
-        func.coalesce(CustomerSegment.abc_class, UNCLASSIFIED), f.c.nps_score,
-        f.c.nps_answered_at, revenue, revenue - money(f.c.revenue_prev_12m),
+        f.c.customer_id, func.coalesce(CustomerSegment.abc_class, UNCLASSIFIED).label("k"),
+        f.c.nps_score, f.c.nps_answered_at, revenue.label("rev"),
+        (revenue - money(f.c.revenue_prev_12m)).label("chg"),
     ).select_from(f)  # fmt: skip
-    base = scope_facts(base, f, filters, latest_run_id(conn))
+    # The customers table only for the points picked (names), unless a filter needs it.
+    base = scope_facts(base, f, filters, latest_run_id(conn), customer=False)
     base = base.where(f.c.nps_answered_at >= snap.recent_from)
     # One pass: every customer's rank by revenue and how many there are, then the largest
     # plus every k-th id (k from the count, in SQL, so the rest never leaves the database).
@@ -256,10 +257,15 @@ def scatter(conn, filters: Filters, *, tz: ZoneInfo, limit: int = SCATTER_LIMIT,
         func.count().over().label("total"),
     ).subquery("ranked")
     step = (ranked.c.total - largest + (limit - largest) - 1) // (limit - largest)
-    picked = select(ranked).where(or_(
-        ranked.c.total <= limit, ranked.c.rk <= largest,
-        ranked.c.customer_id % case((step < 1, 1), else_=step) == 0,
-    )).order_by(ranked.c.rk)  # fmt: skip
+    r = ranked.c
+    picked = (
+        select(r.customer_id, Customer.external_id, Customer.name, r.k, r.nps_score,
+               r.nps_answered_at, r.rev, r.chg, r.rk, r.total)
+        .join(Customer, Customer.id == r.customer_id)
+        .where(or_(r.total <= limit, r.rk <= largest,
+                   r.customer_id % case((step < 1, 1), else_=step) == 0))
+        .order_by(r.rk)
+    )  # fmt: skip
     rows = conn.execute(picked).all()
     if not rows:
         return Scatter([], 0, 0)
