@@ -165,9 +165,17 @@ def upgrade():
     with op.batch_alter_table('outcome_facts', schema=None) as batch_op:
         batch_op.create_index('ix_outcome_facts_closed', ['closed_day'], unique=False)
 
+    with op.batch_alter_table('responses', schema=None) as batch_op:
+        batch_op.create_index('ix_responses_commented', ['answered_at'], unique=False,
+                              postgresql_where=sa.text("comment <> ''"),
+                              sqlite_where=sa.text("comment <> ''"))
 
 
 def downgrade():
+    with op.batch_alter_table('responses', schema=None) as batch_op:
+        batch_op.drop_index('ix_responses_commented', postgresql_where=sa.text("comment <> ''"),
+                            sqlite_where=sa.text("comment <> ''"))
+
     with op.batch_alter_table('outcome_facts', schema=None) as batch_op:
         batch_op.drop_index('ix_outcome_facts_closed')
 
