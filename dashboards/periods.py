@@ -1,8 +1,6 @@
 """Calendar periods (months, quarters) in the company's time zone, and the SQL that puts a
-UTC timestamp into one. Periods are cut at local midnight, so an answer at 00:30 on
-1 July in Copenhagen counts in July even though it is 30 June in UTC. The boundaries are
-computed here, in Python, so the SQL is the same on SQLite (which knows no time zones)
-and PostgreSQL."""
+local day into one. The fact tables store each answer's local day (feedback.reporting), so
+an answer at 00:30 on 1 July in Copenhagen counts in July though it is 30 June in UTC."""
 
 from __future__ import annotations
 
@@ -51,22 +49,6 @@ def periods(start: date, end: date, grain: str) -> list[Period]:
 def local_midnight_utc(day: date, tz: ZoneInfo) -> datetime:
     """The UTC instant at which `day` begins in `tz`."""
     return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
-
-
-def bounds(spans: list[Period], tz: ZoneInfo) -> list[datetime]:
-    """UTC instants: the start of every period, then the end of the last one."""
-    edges = [local_midnight_utc(p.first, tz) for p in spans]
-    edges.append(local_midnight_utc(spans[-1].last + timedelta(days=1), tz))
-    return edges
-
-
-def period_index(column, edges: list[datetime]):
-    """SQL: the index of the period `column` falls into (rows must already lie within
-    edges[0] <= column < edges[-1])."""
-    whens = [(column < edge, i) for i, edge in enumerate(edges[1:-1])]
-    if not whens:
-        return case((column.is_not(None), 0), else_=0)
-    return case(*whens, else_=len(edges) - 2)
 
 
 def day_period_index(day_column, spans: list[Period]):

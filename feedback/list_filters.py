@@ -47,16 +47,20 @@ def parse_segment_filters(args: MultiDict, filters, ignored: list[str]) -> None:
         ignored.append(f"owner {shown(owner)}")
 
 
-def segment_conditions(filters) -> list:
-    """The SQL conditions for `filters.classes`, `.programme` and `.owner`, for a query that
-    joins Customer and the customer's CustomerSegment."""
+def segment_conditions(filters, abc_class=None, programme=None, owner_id=None) -> list:
+    """The SQL conditions for `filters.classes`, `.programme` and `.owner`, on the given
+    columns; by default those of a query that joins Customer and the customer's
+    CustomerSegment (the dashboard passes the columns of its fact tables)."""
+    abc_class = CustomerSegment.abc_class if abc_class is None else abc_class
+    programme = CustomerSegment.programme if programme is None else programme
+    owner_id = Customer.owner_id if owner_id is None else owner_id
     conditions = []
     if filters.classes:
-        conditions.append(CustomerSegment.abc_class.in_(filters.classes))
+        conditions.append(abc_class.in_(filters.classes))
     if filters.programme:
-        conditions.append(CustomerSegment.programme == filters.programme)
+        conditions.append(programme == filters.programme)
     if filters.owner == NO_OWNER:
-        conditions.append(Customer.owner_id.is_(None))
+        conditions.append(owner_id.is_(None))
     elif filters.owner is not None:
-        conditions.append(Customer.owner_id == filters.owner)
+        conditions.append(owner_id == filters.owner)
     return conditions

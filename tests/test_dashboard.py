@@ -92,7 +92,8 @@ def test_periods_cut_at_local_midnight_and_clip_to_the_range():
     spans = P.periods(date(2025, 2, 15), date(2025, 7, 3), "quarter")
     assert [s.label for s in spans] == ["2025-Q1", "2025-Q2", "2025-Q3"]
     assert spans[0].first == date(2025, 2, 15) and spans[-1].last == date(2025, 7, 3)
-    edges = P.bounds(P.periods(date(2025, 1, 1), date(2025, 7, 31), "month"), CPH)
+    first_days = [p.first for p in P.periods(date(2025, 1, 1), date(2025, 7, 31), "month")]
+    edges = [P.local_midnight_utc(day, CPH) for day in first_days]
     assert edges[0] == datetime(2024, 12, 31, 23, 0, tzinfo=UTC)  # winter: UTC+1
     assert edges[6] == datetime(2025, 6, 30, 22, 0, tzinfo=UTC)  # summer: UTC+2
     with pytest.raises(ValueError):

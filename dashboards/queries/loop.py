@@ -25,11 +25,12 @@ from sqlalchemy import Integer, and_, case, cast, func, select
 
 from dashboards import stats
 from dashboards.filters import Filters
+from dashboards.queries.scope import survey_conditions
 from feedback.analysis.themes import load_themes
 from feedback.auth.models import Team, User
 from feedback.cases.models import CLOSED_STATUSES, OPEN_STATUSES
 from feedback.dbtypes import utcnow
-from feedback.list_filters import NO_OWNER
+from feedback.list_filters import segment_conditions
 from feedback.reporting.models import CaseFacts
 
 UNASSIGNED = "Team queue (no one assigned)"
@@ -124,25 +125,15 @@ def scoped_cases(columns, conn, filters: Filters, *, tz: ZoneInfo):
     it (churn cases have no answer); language is the customer's; owner and team are the
     case's assignee and team."""
     f = CaseFacts
-    stmt = select(*columns).where(f.created_day >= filters.start, f.created_day <= filters.end)
-    if filters.survey_id is not None:
-        stmt = stmt.where(f.survey_id == filters.survey_id)
-    elif filters.template_key:
-        stmt = stmt.where(f.template_key == filters.template_key)
-    if filters.wave is not None:
-        stmt = stmt.where(f.wave_id == filters.wave)
-    # On this view owner and team mean who works the case: its assignee and its team (a
-    # support team owns no customers but works hundreds of cases).
-    if filters.owner == NO_OWNER:
-        stmt = stmt.where(f.assignee_id.is_(None))
-    elif filters.owner is not None:
-        stmt = stmt.where(f.assignee_id == filters.owner)
+    stmt = select(*columns).where(
+        f.created_day >= filters.start, f.created_day <= filters.end,
+        *survey_conditions(filters, f.survey_id, f.template_key, f.wave_id),
+        # On this view owner and team mean who works the case: its assignee and its team
+        # (a support team owns no customers but works hundreds of cases).
+        *segment_conditions(filters, f.abc_class, f.programme, f.assignee_id),
+    )  # fmt: skip
     if filters.team is not None:
         stmt = stmt.where(f.team_id == filters.team)
-    if filters.classes:
-        stmt = stmt.where(f.abc_class.in_(filters.classes))
-    if filters.programme:
-        stmt = stmt.where(f.programme == filters.programme)
     if filters.language:
         stmt = stmt.where(f.language == filters.language)
     return stmt

@@ -13,7 +13,7 @@ from sqlalchemy import and_, select
 from dashboards.filters import Filters
 from feedback.auth.models import User
 from feedback.customers.models import Customer, CustomerSegment, SegmentRun
-from feedback.list_filters import NO_OWNER, segment_conditions
+from feedback.list_filters import segment_conditions
 from feedback.reporting.models import AnswerDay
 from feedback.responses.models import Response
 from feedback.surveys.models import Survey, Wave
@@ -24,13 +24,13 @@ def latest_run_id(conn) -> int | None:
     return conn.scalar(select(SegmentRun.id).order_by(SegmentRun.as_of.desc()).limit(1))
 
 
-def customer_conditions(filters: Filters) -> list:
-    """Class, programme, owner and team, for a query joining Customer and CustomerSegment."""
-    conditions = segment_conditions(filters)
+def customer_conditions(filters: Filters, abc_class=None, programme=None, owner_id=None) -> list:
+    """Class, programme, owner and team (the owner's), on the given columns; by default
+    those of a query joining Customer and CustomerSegment."""
+    owner_id = Customer.owner_id if owner_id is None else owner_id
+    conditions = segment_conditions(filters, abc_class, programme, owner_id)
     if filters.team is not None:
-        conditions.append(
-            Customer.owner_id.in_(select(User.id).where(User.team_id == filters.team))
-        )
+        conditions.append(owner_id.in_(select(User.id).where(User.team_id == filters.team)))
     return conditions
 
 
@@ -51,15 +51,19 @@ def join_customers(stmt, customer_id_column, filters: Filters, run_id: int | Non
     )
 
 
-def survey_conditions(filters: Filters) -> list:
-    """Survey (or template) and wave, for a query joining Wave and Survey."""
+def survey_conditions(filters: Filters, survey_id=None, template_key=None, wave_id=None) -> list:
+    """Survey (or template) and wave, on the given columns; by default those of a query
+    joining Wave and Survey."""
+    survey_id = Wave.survey_id if survey_id is None else survey_id
+    template_key = Survey.template_key if template_key is None else template_key
+    wave_id = Wave.id if wave_id is None else wave_id
     conditions = []
     if filters.survey_id is not None:
-        conditions.append(Wave.survey_id == filters.survey_id)
+        conditions.append(survey_id == filters.survey_id)
     elif filters.template_key:
-        conditions.append(Survey.template_key == filters.template_key)
+        conditions.append(template_key == filters.template_key)
     if filters.wave is not None:
-        conditions.append(Wave.id == filters.wave)
+        conditions.append(wave_id == filters.wave)
     return conditions
 
 
@@ -93,18 +97,7 @@ def needs_customers(filters: Filters) -> bool:
 def fact_customer_conditions(facts, filters: Filters) -> list:
     """Class, programme, owner and team on a fact table that carries abc_class, programme
     and owner_id (as of its build)."""
-    conditions = []
-    if filters.classes:
-        conditions.append(facts.abc_class.in_(filters.classes))
-    if filters.programme:
-        conditions.append(facts.programme == filters.programme)
-    if filters.owner == NO_OWNER:
-        conditions.append(facts.owner_id.is_(None))
-    elif filters.owner is not None:
-        conditions.append(facts.owner_id == filters.owner)
-    if filters.team is not None:
-        conditions.append(facts.owner_id.in_(select(User.id).where(User.team_id == filters.team)))
-    return conditions
+    return customer_conditions(filters, facts.abc_class, facts.programme, facts.owner_id)
 
 
 def fact_conditions(facts, filters: Filters) -> list:
@@ -112,12 +105,7 @@ def fact_conditions(facts, filters: Filters) -> list:
     table carrying survey_id, template_key, wave_id, language, abc_class, programme and
     owner_id."""
     conditions = fact_customer_conditions(facts, filters)
-    if filters.survey_id is not None:
-        conditions.append(facts.survey_id == filters.survey_id)
-    elif filters.template_key:
-        conditions.append(facts.template_key == filters.template_key)
-    if filters.wave is not None:
-        conditions.append(facts.wave_id == filters.wave)
+    conditions += survey_conditions(filters, facts.survey_id, facts.template_key, facts.wave_id)
     if filters.language:
         conditions.append(facts.language == filters.language)
     return conditions

@@ -69,8 +69,3 @@ def _record(table: str, now: datetime, rows: int, base_currency: str, tz: ZoneIn
     build.rows = rows
     build.transaction_mark = build.response_mark = 0
     db.session.flush()
-
-
-def built_at(table: str = "answer_days") -> datetime | None:
-    build = db.session.get(ReportingBuild, table)
-    return build.refreshed_at if build else None
