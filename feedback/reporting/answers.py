@@ -44,17 +44,26 @@ def local_day_sql(column: str, dialect: str) -> str:
     return f"feedback_local_day({column}, :tz)"
 
 
-def rebuild_answer_days(tz: ZoneInfo) -> int:
-    """Replace answer_days with a fresh count. Flushes; the caller commits. Returns rows."""
+def dialect() -> str:
+    return db.session.get_bind().dialect.name
+
+
+def replace_facts(table: str, insert_sql: str, tz: ZoneInfo) -> int:
+    """Empty `table` and fill it with `insert_sql` (which may use :run, the newest segment
+    run, and :tz), in the caller's transaction: readers see the old rows until it commits.
+    Flushes; the caller commits. Returns rows written."""
     session = db.session
-    dialect = session.get_bind().dialect.name
+    if dialect() == "postgresql":
+        session.execute(text(f"LOCK TABLE {table} IN EXCLUSIVE MODE"))  # one builder at a time
     run = session.scalar(text("SELECT id FROM segment_runs ORDER BY as_of DESC LIMIT 1"))
-    if dialect == "postgresql":
-        session.execute(text("LOCK TABLE answer_days IN EXCLUSIVE MODE"))  # one builder at a time
-    session.execute(text("DELETE FROM answer_days"))
-    rows = session.execute(text(_INSERT.format(day=local_day_sql("r.answered_at", dialect))),
-                           {"run": run, "tz": tz.key}).rowcount  # fmt: skip
-    return rows
+    session.execute(text(f"DELETE FROM {table}"))
+    return session.execute(text(insert_sql), {"run": run, "tz": tz.key}).rowcount
+
+
+def rebuild_answer_days(tz: ZoneInfo) -> int:
+    """Replace answer_days with a fresh count (see models.AnswerDay)."""
+    sql = _INSERT.format(day=local_day_sql("r.answered_at", dialect()))
+    return replace_facts("answer_days", sql, tz)
 
 
 _DRIVERS = """
@@ -77,10 +86,6 @@ GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9
 
 
 def rebuild_driver_days(tz: ZoneInfo) -> int:
-    """Replace driver_days (see models.DriverDay). Flushes; the caller commits."""
-    session = db.session
-    dialect = session.get_bind().dialect.name
-    run = session.scalar(text("SELECT id FROM segment_runs ORDER BY as_of DESC LIMIT 1"))
-    session.execute(text("DELETE FROM driver_days"))
-    sql = _DRIVERS.format(day=local_day_sql("r.answered_at", dialect))
-    return session.execute(text(sql), {"run": run, "tz": tz.key}).rowcount
+    """Replace driver_days (see models.DriverDay)."""
+    sql = _DRIVERS.format(day=local_day_sql("r.answered_at", dialect()))
+    return replace_facts("driver_days", sql, tz)

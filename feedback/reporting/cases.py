@@ -5,10 +5,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import text
-
-from feedback.extensions import db
-from feedback.reporting.answers import local_day_sql
+from feedback.reporting.answers import dialect, local_day_sql, replace_facts
 
 _INSERT = """
 INSERT INTO case_facts (id, created_day, team_id, assignee_id, kind, survey_id, wave_id,
@@ -43,11 +40,8 @@ def _hours(later: str, earlier: str, dialect: str) -> str:
 
 
 def rebuild_case_facts(tz: ZoneInfo) -> int:
-    session = db.session
-    dialect = session.get_bind().dialect.name
-    run = session.scalar(text("SELECT id FROM segment_runs ORDER BY as_of DESC LIMIT 1"))
-    session.execute(text("DELETE FROM case_facts"))
-    sql = _INSERT.format(created_day=local_day_sql("k.created_at", dialect),
-                         hours_first=_hours("k.first_action_at", "k.created_at", dialect),
-                         hours_close=_hours("k.closed_at", "k.created_at", dialect))  # fmt: skip
-    return session.execute(text(sql), {"run": run, "tz": tz.key}).rowcount
+    name = dialect()
+    sql = _INSERT.format(created_day=local_day_sql("k.created_at", name),
+                         hours_first=_hours("k.first_action_at", "k.created_at", name),
+                         hours_close=_hours("k.closed_at", "k.created_at", name))  # fmt: skip
+    return replace_facts("case_facts", sql, tz)

@@ -6,10 +6,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import text
-
-from feedback.extensions import db
-from feedback.reporting.answers import local_day_sql
+from feedback.reporting.answers import dialect, local_day_sql, replace_facts
 
 # The funnel's steps, as dashboards/queries/funnel.py documents them.
 _INVITATIONS = """
@@ -54,20 +51,11 @@ GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
 """
 
 
-def _replace(table: str, sql: str, tz: ZoneInfo) -> int:
-    session = db.session
-    run = session.scalar(text("SELECT id FROM segment_runs ORDER BY as_of DESC LIMIT 1"))
-    session.execute(text(f"DELETE FROM {table}"))
-    return session.execute(text(sql), {"run": run, "tz": tz.key}).rowcount
-
-
 def rebuild_invitation_facts(tz: ZoneInfo) -> int:
-    dialect = db.session.get_bind().dialect.name
-    sql = _INVITATIONS.format(sent_day=local_day_sql("w.sent_at", dialect))
-    return _replace("invitation_facts", sql, tz)
+    sql = _INVITATIONS.format(sent_day=local_day_sql("w.sent_at", dialect()))
+    return replace_facts("invitation_facts", sql, tz)
 
 
 def rebuild_outcome_facts(tz: ZoneInfo) -> int:
-    dialect = db.session.get_bind().dialect.name
-    sql = _OUTCOMES.format(closed_day=local_day_sql("o.closed_at", dialect))
-    return _replace("outcome_facts", sql, tz)
+    sql = _OUTCOMES.format(closed_day=local_day_sql("o.closed_at", dialect()))
+    return replace_facts("outcome_facts", sql, tz)
