@@ -28,6 +28,6 @@ def init_dashboard(app):
     )
     dash_app.layout = serve_layout
     register_callbacks(dash_app)
-    install_access(app, PREFIX)
+    install_access(app, PREFIX, dash_app)
     app.extensions["dashboard"] = dash_app
     return dash_app

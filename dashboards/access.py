@@ -26,7 +26,21 @@ def _is_page_request(prefix: str) -> bool:
     return request.method == "GET" and not tail.startswith("_dash")
 
 
-def install_access(app, prefix: str) -> None:
+def _malformed_dispatch(dash_app) -> str | None:
+    """Why a callback POST cannot be dispatched, or None. Dash itself would raise (a 500)
+    on a body that is not its JSON or names a callback it does not have."""
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict):
+        return "The request is not a dashboard update."
+    output, inputs = payload.get("output"), payload.get("inputs")
+    if not isinstance(output, str) or not isinstance(inputs, list):
+        return "The request is not a dashboard update."
+    if output not in dash_app.callback_map:
+        return "The page is out of date. Reload it."
+    return None
+
+
+def install_access(app, prefix: str, dash_app) -> None:
     @app.before_request
     def guard_dashboard():
         if not (request.path + "/").startswith(prefix):
@@ -37,6 +51,10 @@ def install_access(app, prefix: str) -> None:
             return jsonify(error="Your session has ended. Sign in again.", status=401), 401
         if not user_has_role(current_user, ROLE):
             abort(403)
+        if request.method == "POST" and request.path == prefix + "_dash-update-component":
+            problem = _malformed_dispatch(dash_app)
+            if problem:
+                return jsonify(error=problem, status=400), 400
         return None
 
     @app.after_request

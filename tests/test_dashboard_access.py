@@ -127,3 +127,21 @@ def test_csv_text_defuses_spreadsheet_formulas():
     lines = text.splitlines()
     assert lines[1].startswith("\"'=HYPERLINK") and lines[1].endswith(",-5")
     assert lines[2] == "'+1 Kunde,3.5" and lines[3] == "'@risk,"
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ("not json", "not a dashboard update"),
+        ("{}", "not a dashboard update"),
+        (json.dumps({"output": "nope.children", "inputs": []}), "out of date"),
+    ],
+)
+def test_a_malformed_callback_post_is_a_clear_400(client, login_as, body, message):
+    login_as("manager")
+    client.get("/dashboard/")
+    token = client.get_cookie("_csrf_token", path="/dashboard/").value
+    headers = {"Content-Type": "application/json", "X-CSRFToken": token}
+    response = client.post("/dashboard/_dash-update-component", data=body, headers=headers)
+    assert response.status_code == 400
+    assert message in response.get_json()["error"]
