@@ -141,7 +141,9 @@ def prepare(fresh: bool):
     workdir.mkdir(exist_ok=True)
     source = bench_app(SOURCE, fresh=False, workdir=workdir)
     with source.app_context():
-        if not db.session.scalar(select(func.count()).select_from(Customer)):
+        empty = not db.session.scalar(select(func.count()).select_from(Customer))
+        db.session.remove()  # seeding drops constraints: no transaction of ours may hold a lock
+        if empty:
             print("seeding the demo of 100,000 customers into churn_bench (once)…")
             seed(source, 100_000, 3, 42)
         db.session.remove()
@@ -155,9 +157,44 @@ def prepare(fresh: bool):
         if have < TARGET_RESPONSES:
             print(f"{have:,} responses; adding a monthly pulse up to {TARGET_RESPONSES:,}…")
             _add_pulse(TARGET_RESPONSES - have)
+        _complete_derived()
         db.session.execute(text("ANALYZE"))
         db.session.commit()
     return app
+
+
+def _complete_derived() -> None:
+    """What `demo seed` adds after the raw data, done once here: today's churn run and
+    its backtest (the predict and risk views), then the dashboard's facts, rebuilt
+    whenever answers arrived after the last build (e.g. after the pulse top-up)."""
+    from flask import current_app
+
+    from feedback.reporting.build import rebuild_from_config
+    from feedback.reporting.facts import rebuild_facts
+    from feedback.reporting.models import ReportingBuild
+    from feedback.risk.backtests import record_backtest
+    from feedback.risk.churn import recompute_from_config
+    from feedback.risk.models import ChurnRun
+    from feedback.surveys.templates import load_templates
+
+    config = current_app.config
+    if not db.session.scalar(select(func.count()).select_from(ChurnRun)):
+        started = time.perf_counter()
+        templates = load_templates(config["FEEDBACK_TEMPLATES_DIR"])
+        recompute_from_config(config, templates, datetime.now(UTC).date())
+        record_backtest(config, today=datetime.now(UTC).date())
+        db.session.commit()
+        print(f"  churn run and backtest: {time.perf_counter() - started:.0f} s")
+    seen = db.session.scalar(
+        select(ReportingBuild.response_mark).where(ReportingBuild.table_name == "customer_months")
+    )
+    newest = db.session.scalar(select(func.max(Response.id))) or 0
+    if seen is None or seen < newest:
+        started = time.perf_counter()
+        rebuild_from_config(config)
+        rebuild_facts(config)
+        db.session.commit()
+        print(f"  dashboard facts rebuilt: {time.perf_counter() - started:.0f} s")
 
 
 def counts(app) -> dict[str, int]:

@@ -55,3 +55,22 @@ def figure(data: list[dict], layout_: dict) -> dict:
 
 GRAPH_CONFIG = {"displaylogo": False, "responsive": True,
                 "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d"]}  # fmt: skip
+
+
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def short_period_ticks(labels: list[str], ns: list[int]) -> list[str]:
+    """Tick texts for a half-width chart of periods: "2026-03" becomes "Mar", with the year
+    under the first tick and under every January; quarters stay "2026-Q1". The n goes
+    underneath, left out for empty periods, so twelve months fit without turning sideways."""
+    out = []
+    for i, (label, n) in enumerate(zip(labels, ns, strict=True)):
+        year, _, part = label.partition("-")
+        text = label
+        if part.isdigit():
+            text = MONTHS[int(part) - 1] + (f"<br>{year}" if i == 0 or part == "01" else "")
+        if n:
+            text += f"<br><span style='color:#556070'>n={n:,}</span>"
+        out.append(text)
+    return out

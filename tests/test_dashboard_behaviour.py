@@ -187,18 +187,40 @@ def test_an_answer_counts_from_local_midnight_24_months_back(world):
 def test_scatter_all_points_and_the_sample(world):
     conn = db.session.connection()
     sc = Q.scatter(conn, DECEMBER, tz=TZ)
-    scored = ["p2", "p1", "a1", "n1", "d1", "d2"]  # by revenue; o1's answer is too old
+    # by revenue; o1's answer is too old, n1's silence outranks its answer (as in the groups)
+    scored = ["p2", "p1", "a1", "d1", "d2"]
     assert [p.external_id for p in sc.points] == [f"K-{n}" for n in scored]
-    assert sc.customers == 6 and sc.largest == 0
+    assert sc.customers == 5 and sc.largest == 0
     p2 = sc.points[0]
     assert (p2.score, p2.abc_class, p2.revenue_12m, p2.change) == (10, "B", 3000.0, 0.0)
     assert p2.answered_at == at(2025, 11, 1)
+    assert p2.name == "p2 <b>&</b> Co"  # plain text: the view escapes it
     sampled = Q.scatter(conn, DECEMBER, tz=TZ, limit=4, largest=2)
-    assert sampled.customers == 6 and sampled.largest == 2
-    step = math.ceil((6 - 2) / (4 - 2))
-    rest = sorted(world[n].id for n in scored[2:] if world[n].id % step == 0)[:2]
-    assert [p.customer_id for p in sampled.points] == [world["p2"].id, world["p1"].id, *rest]
+    assert sampled.customers == 5 and sampled.largest == 2
+
+    def pick(name):  # the sample's fixed order: a multiplicative hash of the id
+        return (world[name].id * 2654435761) % 2**32
+
+    rest = sorted(scored[2:], key=pick)[:2]
+    assert [p.external_id for p in sampled.points] == ["K-p2", "K-p1",
+                                                       *[f"K-{n}" for n in rest]]  # fmt: skip
+    again = Q.scatter(conn, DECEMBER, tz=TZ, limit=4, largest=2)
+    assert again.points == sampled.points  # the same customers on every draw
     assert Q.scatter(conn, DECEMBER.but(classes=("B",)), tz=TZ).customers == 2
+    swedish = Q.scatter(conn, DECEMBER.but(language="sv"), tz=TZ)
+    assert [p.external_id for p in swedish.points] == ["K-p2", "K-d1"]
+    assert Q.scatter(conn, DECEMBER.but(owner=world["alice"].id), tz=TZ).customers == 3
+
+
+def test_scatter_counts_match_the_groups(world):
+    """The chart's count and the bars' promoters + passives + detractors are one set."""
+    for change in ({}, {"classes": ("A",)}, {"programme": "retain"}, {"language": "da"},
+                   {"team": world["bob"].team_id}):  # fmt: skip
+        f = DECEMBER.but(**change)
+        g = groups(f)
+        banded = sum(g[k].customers for k in ("promoter", "passive", "detractor"))
+        assert Q.scatter(db.session.connection(), f, tz=TZ).customers == banded, change
+        assert len(Q.scatter(db.session.connection(), f, tz=TZ).points) == banded
 
 
 def test_render_and_table(world):
@@ -280,3 +302,25 @@ def test_on_facts_built_from_transactions_and_answers(create_customer):
     assert "3 customers" in texts(body)
     assert stats.MIN_N > 3  # every group is too few here, and says so
     assert "too few" in texts(body)
+
+
+def test_a_few_huge_changes_do_not_flatten_the_scatter():
+    from dashboards.views.behaviour import _scatter_figure, y_window
+
+    changes = [float(v) for v in range(-50, 51)] + [10_000.0, -9_000.0]
+    low, high = y_window(changes)
+    assert low < -49 and high > 49 and high < 100  # the bulk fills the chart
+    assert y_window([float(v) for v in range(-50, 51)]) is None  # no outliers: full range
+    assert y_window([1.0, 1000.0]) is None  # too few points to call any an outlier
+
+    points = [Q.Point(i, f"K{i}", "x", "A", 5, at(2025, 6, 1), 100.0, c)
+              for i, c in enumerate(changes)]  # fmt: skip
+    figure = _scatter_figure(Q.Scatter(points, len(points), 0), "EUR", TZ)
+    trace = figure["data"][0]
+    assert max(trace["y"]) == pytest.approx(high) and min(trace["y"]) == pytest.approx(low)
+    assert trace["marker"]["symbol"][0] == "circle"  # the legend shows the first
+    assert trace["marker"]["symbol"][-2:] == ["triangle-up", "triangle-down"]
+    assert "change +10 k EUR" in trace["hovertext"][-2]  # the real figure
+    axis_low, axis_high = figure["layout"]["yaxis"]["range"]
+    assert axis_low < low < high < axis_high < 110  # the edge's triangles show whole
+    assert "2 beyond the scale" in figure["layout"]["title"]["text"]

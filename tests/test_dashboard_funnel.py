@@ -293,3 +293,13 @@ def test_no_data_gives_a_clear_note():
 def test_a_wave_filter_that_matches_nothing_is_empty_not_an_error(world):
     ctx = make_context(YEAR.but(wave=999_999, language="nb"))
     assert "No invitations were sent" in texts(VIEW.render(ctx))
+
+
+def test_short_period_ticks_fit_a_half_width_chart():
+    from dashboards.figures import short_period_ticks
+
+    ticks = short_period_ticks(["2025-11", "2025-12", "2026-01", "2026-02"], [40, 0, 1234, 0])
+    assert [t.split("<br>")[0] for t in ticks] == ["Nov", "Dec", "Jan", "Feb"]
+    assert "2025" in ticks[0] and "2026" in ticks[2] and "20" not in ticks[1]  # years once
+    assert "n=1,234" in ticks[2] and "n=" not in ticks[1]  # empty months carry no n
+    assert short_period_ticks(["2025-Q4"], [7])[0].startswith("2025-Q4<br>")

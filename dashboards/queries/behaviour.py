@@ -29,10 +29,10 @@ from sqlalchemy import Float, and_, case, cast, func, or_, select
 from dashboards import stats
 from dashboards.filters import Filters
 from dashboards.periods import local_midnight_utc
-from dashboards.queries.scope import fact_customer_conditions, join_customers, latest_run_id
-from feedback.customers.models import Customer, CustomerSegment
+from dashboards.queries.scope import fact_customer_conditions, join_customers
+from feedback.customers.models import Customer
 from feedback.reporting import facts_as_of, nps_band
-from feedback.reporting.models import GroupMonth
+from feedback.reporting.models import GroupMonth, ScatterPoint
 
 GROUPS = ("promoter", "passive", "detractor", "non-responder", "not asked")
 RECENT_MONTHS = 24  # an NPS answer older than this gives no band
@@ -229,53 +229,44 @@ class Point:
 
 @dataclass(frozen=True)
 class Scatter:
-    points: list[Point]  # the largest customers first, then the sample by id
-    customers: int  # customers with an NPS answer within 24 months (all could be shown)
+    points: list[Point]  # the largest customers first, then the sample
+    customers: int  # promoters, passives and detractors (all could be shown)
     largest: int  # how many of the points are the largest customers (0: no sampling)
 
 
 def scatter(conn, filters: Filters, *, tz: ZoneInfo, limit: int = SCATTER_LIMIT,
             largest: int = SCATTER_LARGEST) -> Scatter:  # fmt: skip
-    """Customers with an NPS answer within 24 months: last score and 12-month revenue change.
-    Beyond `limit`, the `largest` by revenue and a deterministic sample of the rest (every
-    k-th customer id), so the browser gets a few thousand points, never 100,000."""
+    """The customers of the promoter, passive and detractor groups (from scatter_points):
+    last score and 12-month revenue change. Beyond `limit`, the `largest` by revenue and a
+    fixed sample of the rest (the lowest `pick`, a hash of the id), so the browser gets a
+    few thousand points, never 100,000. Each part is an index walk that stops at its limit;
+    the count comes from group_months, which groups the same customers."""
     snap = snapshot(filters, tz)
-    f = snapshot_facts(snap)
-    revenue = money(f.c.revenue_12m)
-    base = select(
-        f.c.customer_id, func.coalesce(CustomerSegment.abc_class, UNCLASSIFIED).label("k"),
-        f.c.nps_score, f.c.nps_answered_at, revenue.label("rev"),
-        (revenue - money(f.c.revenue_prev_12m)).label("chg"),
-    ).select_from(f)  # fmt: skip
-    # The customers table only for the points picked (names), unless a filter needs it.
-    base = scope_facts(base, f, filters, latest_run_id(conn), customer=False)
-    base = base.where(f.c.nps_answered_at >= snap.recent_from)
-    # One pass: every customer's rank by revenue and how many there are, then the largest
-    # plus every k-th id (k from the count, in SQL, so the rest never leaves the database).
-    ranked = base.add_columns(
-        func.row_number().over(order_by=(f.c.revenue_12m.desc(), f.c.customer_id)).label("rk"),
-        func.count().over().label("total"),
-    ).subquery("ranked")
-    step = (ranked.c.total - largest + (limit - largest) - 1) // (limit - largest)
-    r = ranked.c
-    picked = (
-        select(r.customer_id, Customer.external_id, Customer.name, r.k, r.nps_score,
-               r.nps_answered_at, r.rev, r.chg, r.rk, r.total)
-        .join(Customer, Customer.id == r.customer_id)
-        .where(or_(r.total <= limit, r.rk <= largest,
-                   r.customer_id % case((step < 1, 1), else_=step) == 0))
-        .order_by(r.rk)
-    )  # fmt: skip
-    rows = conn.execute(picked).all()
-    if not rows:
+    sp, gm = ScatterPoint, GroupMonth
+    counted = select(func.sum(gm.n)).where(gm.month == snap.month, gm.grp.in_(GROUPS[:3]),
+                                          *fact_customer_conditions(gm, filters))  # fmt: skip
+    where = [sp.month == snap.month, *fact_customer_conditions(sp, filters)]
+    if filters.language:
+        counted = counted.where(gm.language == filters.language)
+        where.append(sp.language == filters.language)
+    customers = int(conn.scalar(counted) or 0)
+    if not customers:
         return Scatter([], 0, 0)
-    customers = int(rows[0][-1])
+    points = (
+        select(sp.customer_id, Customer.external_id, Customer.name,
+               func.coalesce(sp.abc_class, UNCLASSIFIED), sp.score, sp.answered_at, sp.rev,
+               sp.chg)
+        .join(Customer, Customer.id == sp.customer_id)
+        .where(*where)
+    )  # fmt: skip
+    by_revenue = points.order_by(sp.rev.desc(), sp.customer_id.desc())
     if customers <= limit:
-        return Scatter([_point(r[:-2]) for r in rows], customers, 0)
-    top = [r for r in rows if r[-2] <= largest]
-    sample = sorted((r for r in rows if r[-2] > largest), key=lambda r: r[0])
-    sample = sample[: limit - largest]
-    return Scatter([_point(r[:-2]) for r in top + sample], customers, len(top))
+        return Scatter([_point(r) for r in conn.execute(by_revenue)], customers, 0)
+    top = conn.execute(by_revenue.limit(largest)).all()
+    taken = {r[0] for r in top}
+    sample = [r for r in conn.execute(points.order_by(sp.pick).limit(limit))
+              if r[0] not in taken][: limit - largest]  # fmt: skip
+    return Scatter([_point(r) for r in top + sample], customers, len(top))
 
 
 def _point(row) -> Point:

@@ -22,12 +22,18 @@ class Freshness:
 
 
 def freshness(conn) -> Freshness:
-    builds = dict(
-        conn.execute(select(ReportingBuild.table_name, ReportingBuild.refreshed_at)).all()
-    )
-    segments = conn.scalar(select(func.max(SegmentRun.as_of)))
+    """One round trip: it runs with every view."""
+    rb = ReportingBuild
+
+    def built(table: str):
+        return select(rb.refreshed_at).where(rb.table_name == table).scalar_subquery()
+
+    row = conn.execute(select(
+        built("answer_days"), built("customer_months"),
+        select(func.max(SegmentRun.as_of)).scalar_subquery(),
+        select(ChurnRun.computed_at).order_by(ChurnRun.as_of.desc()).limit(1).scalar_subquery(),
+    )).one()  # fmt: skip
+    answers, customers, segments, churn = row
     if isinstance(segments, str):  # SQLite hands back text from an aggregate
         segments = date.fromisoformat(segments)
-    churn = conn.execute(select(ChurnRun.computed_at).order_by(ChurnRun.as_of.desc())
-                         .limit(1)).scalar()  # fmt: skip
-    return Freshness(builds.get("answer_days"), builds.get("customer_months"), segments, churn)
+    return Freshness(answers, customers, segments, churn)

@@ -5,6 +5,7 @@ against revenue change) that opens the customer's page on a click."""
 from __future__ import annotations
 
 import html as markup
+import math
 import zlib
 from urllib.parse import quote
 
@@ -174,25 +175,51 @@ def _jitter(customer_id: int) -> float:
     return (zlib.crc32(str(customer_id).encode()) % 601 - 300) / 1000
 
 
+def y_window(changes: list[float]) -> tuple[float, float] | None:
+    """The 1st to 99th percentile of the changes, padded by a tenth, when a few very large
+    customers would otherwise squeeze everyone else into a line at zero (the full range
+    more than three times wider); None: show the full range."""
+    if len(changes) < 20:
+        return None
+    ordered = sorted(changes)
+    low, high = ordered[len(ordered) // 100], ordered[-1 - len(ordered) // 100]
+    low, high = min(low, 0.0), max(high, 0.0)  # keep the zero line in view
+    pad = (high - low) / 10 or 1.0
+    if ordered[-1] - ordered[0] <= 3 * (high - low):
+        return None
+    return low - pad, high + pad
+
+
 def _scatter_figure(sc: Q.Scatter, currency: str, tz):
+    window = y_window([p.change for p in sc.points])
+    low, high = window or (-math.inf, math.inf)
     data = []
     for abc_class, colour in [*F.CLASS_COLOURS.items(), (Q.UNCLASSIFIED, F.BLACK)]:
         points = [p for p in sc.points if p.abc_class == abc_class]
         if not points:
             continue
+        points.sort(key=lambda p: not low <= p.change <= high)  # the legend shows the first
+        # Beyond the window a customer sits on its edge as a triangle pointing outwards;
+        # the hover gives the real figure.
         data.append({
             "type": "scattergl", "mode": "markers", "name": _class_label(abc_class),
             "x": [p.score + _jitter(p.customer_id) for p in points],
-            "y": [p.change for p in points],
+            "y": [min(max(p.change, low), high) for p in points],
             "customdata": [customer_url(p.external_id) for p in points],
-            "marker": {"color": colour, "size": 6, "opacity": 0.7},
+            "marker": {"color": colour, "size": 6, "opacity": 0.7,
+                       "symbol": [_edge_symbol(p.change, low, high) for p in points]},
             "hovertext": [_point_hover(p, currency, tz) for p in points], "hoverinfo": "text",
         })  # fmt: skip
     if sc.largest:
-        note = (f"{len(sc.points):,} of {sc.customers:,} customers: the {sc.largest:,} largest "
-                "by revenue and an even sample of the rest")  # fmt: skip
+        note = (
+            f"{len(sc.points):,} of {sc.customers:,} promoters, passives and detractors: "
+            f"the {sc.largest:,} largest by revenue and a fixed sample of the rest"
+        )
     else:
-        note = f"all {sc.customers:,} customers with an NPS answer in the last 24 months"
+        note = f"all {sc.customers:,} promoters, passives and detractors"
+    if window:
+        outside = sum(not low <= p.change <= high for p in sc.points)
+        note += f"; {outside:,} beyond the scale are drawn as triangles at its edge"
     bands = [{"type": "line", "x0": x, "x1": x, "yref": "paper", "y0": 0, "y1": 1,
               "line": {"color": F.GREY, "width": 1, "dash": "dot"}}
              for x in (6.5, 8.5)]  # fmt: skip
@@ -202,11 +229,22 @@ def _scatter_figure(sc: Q.Scatter, currency: str, tz):
         "customer</span>",
         height=500, shapes=bands, hovermode="closest",
         xaxis={"range": [-0.6, 10.6], "dtick": 1, "title": {"text": "last NPS score (0–10)"}},
-        yaxis={"title": {"text": f"revenue change, {currency}"}, "zeroline": True},
+        yaxis={"title": {"text": f"revenue change, {currency}"}, "zeroline": True,
+               **({"range": _with_margin(window)} if window else {})},
         margin={"l": 72, "r": 16, "t": 96, "b": 56},
     )  # fmt: skip
     layout["title"].update(y=0.96, yanchor="top")
     return F.figure(data, layout)
+
+
+def _with_margin(window: tuple[float, float]) -> list[float]:
+    """The axis a little wider than the window, so triangles on its edge show whole."""
+    margin = (window[1] - window[0]) * 0.03
+    return [window[0] - margin, window[1] + margin]
+
+
+def _edge_symbol(change: float, low: float, high: float) -> str:
+    return "triangle-up" if change > high else "triangle-down" if change < low else "circle"
 
 
 def _point_hover(p: Q.Point, currency: str, tz) -> str:

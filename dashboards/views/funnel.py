@@ -95,7 +95,7 @@ def _rates_figure(groups, labels, title, *, height=360):
 
 def _nonresponse_figure(points):
     labels = [p.period for p in points]
-    ticks = [f"{p.period}<br><span style='color:#556070'>n={p.n:,}</span>" for p in points]
+    ticks = F.short_period_ticks(labels, [p.n for p in points])
     data = []
     series = ((True, F.BLACK, "non-response"),
               (False, F.FAINT, f"fewer than {stats.MIN_N} customers"))  # fmt: skip
@@ -118,7 +118,7 @@ def _nonresponse_figure(points):
     return F.figure(data, _stacked_title(F.layout(
         "Non-response per period: % of customers who stayed silent", height=360,
         yaxis={"range": [0, 100], "title": {"text": "% silent"}},
-        xaxis={"type": "category"},
+        xaxis={"type": "category", "tickangle": 0},
     )))  # fmt: skip
 
 

@@ -1,6 +1,8 @@
 """group_months: customer_months summed per month, NPS group and customer filters (see
-models.GroupMonth). The recent months are rebuilt with the other dashboard facts every
-15 minutes, every month when the monthly facts were rebuilt (nightly) or on demand."""
+models.GroupMonth), and scatter_points, the customers of the promoter, passive and
+detractor groups one by one (models.ScatterPoint). The recent months are rebuilt with the
+other dashboard facts every 15 minutes, every month when the monthly facts were rebuilt
+(nightly) or on demand."""
 
 from __future__ import annotations
 
@@ -39,6 +41,22 @@ GROUP BY month, grp, abc_class, programme, owner_id, language
 """
 
 
+_SCATTER = """
+INSERT INTO scatter_points (month, customer_id, abc_class, programme, owner_id, language, score,
+                            answered_at, rev, chg, pick)
+SELECT f.month, f.customer_id, cs.abc_class, cs.programme, c.owner_id, c.language,
+       f.nps_score, f.nps_answered_at, CAST(f.revenue_12m AS FLOAT),
+       CAST(f.revenue_12m AS FLOAT) - CAST(f.revenue_prev_12m AS FLOAT),
+       (CAST(f.customer_id AS BIGINT) * 2654435761) % 4294967296
+FROM customer_months f
+JOIN customers c ON c.id = f.customer_id
+LEFT JOIN customer_segments cs ON cs.customer_id = f.customer_id AND cs.run_id = :run
+WHERE f.month >= :since AND (f.revenue_12m <> 0 OR f.revenue_prev_12m <> 0)
+  AND NOT (f.waves_12m > 0 AND f.answered_12m = 0)
+  AND f.nps_answered_at IS NOT NULL AND {answered_day} >= {window_start}
+"""
+
+
 def _window_start(dialect: str) -> str:
     """SQL: the first day of the month RECENT_MONTHS - 1 months before f.month."""
     back = RECENT_MONTHS - 1
@@ -48,15 +66,19 @@ def _window_start(dialect: str) -> str:
 
 
 def rebuild_group_months(tz: ZoneInfo, since: date | None = None) -> int:
-    """Replace group_months from `since` (a month's first day; None: every month).
-    Flushes; the caller commits. Returns rows written."""
+    """Replace group_months and scatter_points from `since` (a month's first day; None:
+    every month). Flushes; the caller commits. Returns group_months rows written."""
     session = db.session
     dialect = session.get_bind().dialect.name
     since = since or date(1900, 1, 1)
     run = session.scalar(text("SELECT id FROM segment_runs ORDER BY as_of DESC LIMIT 1"))
-    session.execute(text("DELETE FROM group_months WHERE month >= :since")
-                    .bindparams(bindparam("since", type_=Date())), {"since": since})  # fmt: skip
-    sql = _INSERT.format(answered_day=local_day_sql("f.nps_answered_at", dialect),
-                         window_start=_window_start(dialect))  # fmt: skip
-    stmt = text(sql).bindparams(bindparam("since", type_=Date()))
-    return session.execute(stmt, {"run": run, "tz": tz.key, "since": since}).rowcount
+    values = {"run": run, "tz": tz.key, "since": since}
+    parts = {"answered_day": local_day_sql("f.nps_answered_at", dialect),
+             "window_start": _window_start(dialect)}  # fmt: skip
+    for table, insert in (("scatter_points", _SCATTER), ("group_months", _INSERT)):
+        session.execute(text(f"DELETE FROM {table} WHERE month >= :since")
+                        .bindparams(bindparam("since", type_=Date())), values)  # fmt: skip
+        written = session.execute(
+            text(insert.format(**parts)).bindparams(bindparam("since", type_=Date())), values
+        ).rowcount
+    return written

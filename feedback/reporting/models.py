@@ -266,3 +266,30 @@ class GroupMonth(db.Model):
     s_change: Mapped[float] = mapped_column(Float)
     ss_change: Mapped[float] = mapped_column(Float)
     s_change_prior: Mapped[float] = mapped_column(Float)
+
+
+class ScatterPoint(db.Model):
+    """The customers of the attitude-vs-behaviour scatter (view 2), per month: those in a
+    promoter, passive or detractor group of group_months (the same rule), with their last
+    score, 12-month revenue and its change, and the customer filters as of the build. The
+    view draws the largest by revenue and a fixed sample of the rest (`pick`, a hash of the
+    id: the same customers on every draw), each an index walk that stops after a few
+    thousand rows, instead of ranking 50,000 customers per click. Kept with group_months."""
+
+    __tablename__ = "scatter_points"
+    __table_args__ = (
+        Index("ix_scatter_points_revenue", "month", "rev", "customer_id"),
+        Index("ix_scatter_points_pick", "month", "pick"),
+    )
+
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    abc_class: Mapped[str | None] = mapped_column(String(1))
+    programme: Mapped[str | None] = mapped_column(String(6))
+    owner_id: Mapped[int | None] = mapped_column(Integer)
+    language: Mapped[str] = mapped_column(String(2))
+    score: Mapped[int] = mapped_column(SmallInteger)
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    rev: Mapped[float] = mapped_column(Float)  # revenue_12m in the base currency
+    chg: Mapped[float] = mapped_column(Float)  # revenue_12m - revenue_prev_12m
+    pick: Mapped[int] = mapped_column(BigInteger)  # the sample's order
