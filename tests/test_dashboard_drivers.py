@@ -1,6 +1,7 @@
 """View 7, CSI drivers and comment themes: the quadrants, the driver and theme queries on a
-hand-made data set with known answers, every filter, the view's render and CSV table,
-comments shown as text, and empty input."""
+hand-made data set with known answers (themes from the stored comment analyses, see also
+test_comment_analysis.py), every filter, the view's render and CSV table, comments shown as
+text, and empty input."""
 
 from __future__ import annotations
 
@@ -265,17 +266,87 @@ def test_comment_themes_with_known_answers(commented):
     assert c.sentiment.value == pytest.approx(statistics.fmean(everything))
 
 
-def test_comment_filters_and_the_newest_limit(commented):
-    assert _themes(_filters()).analysed == 6
+def test_comment_filters_narrow_counts_and_examples(commented):
+    every = _themes(_filters())
+    assert (every.analysed, every.total, every.untagged) == (6, 6, 1)
+    (delivery,) = [t for t in every.themes if t.key == "delivery"]
+    assert delivery.comments == 3 and delivery.share == stats.proportion(3, 6)
+    assert [e.text for e in delivery.examples] == ["Leveransen kom för sent.", SCRIPT,
+                                                   COMMENTS[0][0]]  # fmt: skip
+    assert [e.language for e in delivery.examples] == ["sv", "en", "en"]
     sv = _themes(_filters(classes=("C",)))
     assert sv.analysed == 1 and [t.key for t in sv.themes] == ["delivery"]
-    assert _themes(_filters(team=commented["other"].team_id)).analysed == 1
-    assert _themes(_filters(start=date(2025, 2, 1))).analysed == 1
+    assert [e.text for e in sv.themes[0].examples] == ["Leveransen kom för sent."]
+    assert sv.themes[0].examples[0].sentiment == analyse_sentiment(
+        "Leveransen kom för sent.", "sv").score  # fmt: skip
+    team = _themes(_filters(team=commented["other"].team_id))
+    assert team.analysed == 1 and team.themes[0].examples[0].language == "sv"
+    assert _themes(_filters(owner=commented["owner"].id)).analysed == 5
+    february = _themes(_filters(start=date(2025, 2, 1)))
+    assert february.analysed == 1 and len(february.themes[0].examples) == 1
+    january = _themes(_filters(end=date(2025, 1, 31)))  # 23:30 UTC on 31 Jan is February's
+    assert january.analysed == 5 and "Leveransen kom för sent." not in [
+        e.text for t in january.themes for e in t.examples]  # fmt: skip
     assert _themes(_filters(survey="relationship")).analysed == 0
-    newest = _themes(_filters(language="en"), limit=3)
-    assert (newest.analysed, newest.total) == (3, 5)  # the newest three of five
-    assert {t.key for t in newest.themes} == {"delivery", "invoicing"}
-    assert newest.untagged == 1
+    assert _themes(_filters(wave=commented["waves"]["nps"].id)).analysed == 6
+    assert _themes(_filters(wave=commented["waves"]["first"].id)).themes == ()
+
+
+def test_survey_and_wave_filters_apply_to_the_examples(commented):
+    from datetime import timedelta
+
+    waves, text = commented["waves"], "Relationship: the delivery was late."
+    commented["respond"](commented["a"], waves["second"], FEB + timedelta(hours=1), 50.0,
+                         {"delivery": 3}, comment=text)  # fmt: skip
+    db.session.commit()
+    rebuild_answer_facts()
+
+    def delivery_examples(**changes):
+        (delivery,) = [t for t in _themes(_filters(**changes)).themes if t.key == "delivery"]
+        return [e.text for e in delivery.examples]
+
+    assert delivery_examples()[0] == text  # the newest of all
+    assert delivery_examples(survey="relationship") == [text]
+    assert delivery_examples(wave=waves["second"].id) == [text]
+    assert text not in delivery_examples(survey="nps")
+    assert text not in delivery_examples(wave=waves["nps"].id)
+
+
+def test_rare_themes_find_examples_beyond_the_newest_comments(commented, monkeypatch):
+    scopes = [_filters(), _filters(language="en"), _filters(classes=("C",))]
+    expected = [_themes(f) for f in scopes]
+    assert all(t.examples for c in expected for t in c.themes)
+    monkeypatch.setattr(Q, "NEWEST_COMMENTS", 1)  # every theme but the newest one's is rare
+    assert [_themes(f) for f in scopes] == expected
+
+
+def test_examples_only_for_the_themes_shown(commented):
+    c = _themes(_filters(), examples_for=1)
+    assert [t.key for t in c.themes][:1] == ["delivery"] and len(c.themes[0].examples) == 3
+    assert all(t.examples == () for t in c.themes[1:]) and len(c.themes) == 4
+
+
+def test_comments_the_job_has_not_analysed_yet_are_counted_apart(commented):
+    """Between a new comment and the next job run: n of m analysed, the new one in neither
+    the shares nor the examples."""
+    from feedback.reporting.answers import rebuild_answer_days
+
+    commented["respond"](commented["a"], commented["waves"]["nps"], FEB, None, {},
+                         comment="The delivery was late, again.")  # fmt: skip
+    db.session.commit()
+    rebuild_answer_days(CPH)  # answer_days sees it; the analysis has not run
+    db.session.commit()
+    c = _themes(_filters())
+    assert (c.analysed, c.total) == (6, 7)
+    assert c.themes[0].comments == 3
+    assert "The delivery was late, again." not in [e.text for e in c.themes[0].examples]
+    from dashboards.views.drivers import VIEW
+
+    assert "cover 6 of the 7 comments" in as_json(VIEW.render(_context(_filters())))
+    rebuild_answer_facts()  # the job catches up
+    c = _themes(_filters())
+    assert (c.analysed, c.total, c.themes[0].comments) == (7, 7, 4)
+    assert c.themes[0].examples[0].text == "The delivery was late, again."
 
 
 def test_long_comments_are_cut_and_examples_are_distinct(world):
@@ -289,6 +360,21 @@ def test_long_comments_are_cut_and_examples_are_distinct(world):
     assert (
         len(delivery.examples[0].text) == Q.EXAMPLE_CHARS and delivery.examples[0].text[-1] == "…"
     )
+
+
+def test_examples_are_the_newest_of_many(world):
+    from datetime import timedelta
+
+    for i in range(2 * Q.EXAMPLE_ROWS):
+        world["respond"](world["a"], world["waves"]["nps"], JAN + timedelta(minutes=i), None,
+                         {}, comment=f"Delivery number {i} was late.")  # fmt: skip
+    db.session.commit()
+    rebuild_answer_facts()
+    (delivery,) = _themes(_filters()).themes
+    newest = 2 * Q.EXAMPLE_ROWS - 1
+    assert [e.text for e in delivery.examples] == [
+        f"Delivery number {i} was late." for i in range(newest, newest - Q.EXAMPLES, -1)
+    ]
 
 
 # --- the view ------------------------------------------------------------------------------
@@ -308,7 +394,7 @@ def test_the_view_renders_and_tabulates(commented):
     assert "drivers-quadrant" in tree and "drivers-themes" in tree
     assert "Fix first" in tree and "Delivery" in tree and "n=46" in tree
     assert "too few" in tree  # service: five answers
-    assert "from all 6 comments" in tree
+    assert "cover all 6 comments" in tree
     columns, rows = VIEW.table(_context(_filters()))
     assert columns == ["section", "key", "label", "measure", "value", "ci_low", "ci_high", "n",
                        "quadrant"]  # fmt: skip

@@ -9,9 +9,12 @@ correlation alike), and it sits on the response row, so no second pass over the 
 The sums behind both come from the driver_days facts, grouped by question; the statistics
 are computed here.
 
-Themes: sentiment and themes are not stored per answer (cases keep the themes of their own
-comment only), so they are computed on read from the newest `COMMENT_LIMIT` comments that
-match the filters: the view says how many it read out of how many."""
+Themes: each comment's sentiment and themes are stored when it is analysed (by the facts
+job, feedback.analysis.store), and counted per day and theme in the theme_days facts, so
+the shares and mean sentiments cover every analysed comment in the period, not a sample.
+`analysed` can fall short of `total` (the comments in answer_days) only while the job has
+not yet analysed new comments. Example comments are the newest per theme, found among the
+newest comments in scope, or for a rare theme through an index on (theme, answered_at)."""
 
 from __future__ import annotations
 
@@ -21,24 +24,31 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, union_all
 
 from dashboards import stats
 from dashboards.filters import Filters
 from dashboards.periods import local_midnight_utc
 from dashboards.queries.scope import (
     fact_conditions,
+    join_customers,
     latest_run_id,
+    needs_customers,
     scoped_answer_days,
-    scoped_answers,
+    survey_conditions,
 )
-from feedback.analysis.sentiment import analyse_sentiment, label_for
-from feedback.analysis.themes import Theme, load_themes, tag_themes
-from feedback.reporting.models import AnswerDay, DriverDay
+from feedback.analysis.models import CommentAnalysis, CommentTheme
+from feedback.analysis.sentiment import label_for
+from feedback.analysis.themes import Theme, load_themes
+from feedback.reporting.models import ALL_COMMENTS, NO_THEME, AnswerDay, DriverDay, ThemeDay
 from feedback.responses.models import Response
+from feedback.surveys.models import Survey, Wave
 
-COMMENT_LIMIT = 2000  # comments analysed per view: the newest that match the filters
 EXAMPLES = 3  # example comments shown per theme
+# The newest comments read per theme for its examples; a text repeated among them (a
+# stock phrase) is shown once, so a theme may show fewer than EXAMPLES.
+EXAMPLE_ROWS = 4 * EXAMPLES
+NEWEST_COMMENTS = 500  # the newest comments in scope whose themes give most examples
 EXAMPLE_CHARS = 280  # longer comments are cut, with an ellipsis
 
 FIX_FIRST, KEEP_UP, OVERKILL, LOWER = "fix first", "keep up", "possible overkill", "lower priority"
@@ -101,8 +111,8 @@ class ThemeSummary:
 
 @dataclass(frozen=True)
 class CommentThemes:
-    analysed: int  # comments read (the newest, at most COMMENT_LIMIT)
-    total: int  # comments matching the filters
+    analysed: int  # comments matching the filters that have been analysed
+    total: int  # comments matching the filters (more than analysed while the job lags)
     untagged: int  # analysed comments that mention no theme
     sentiment: stats.Estimate  # mean sentiment of every analysed comment
     themes: tuple[ThemeSummary, ...]  # most mentioned first; only those mentioned
@@ -175,47 +185,114 @@ def place_in_quadrants(rated) -> Drivers:
     return Drivers(tuple(out), imp_line, perf_line)
 
 
-def comment_themes(conn, filters: Filters, *, tz: ZoneInfo, limit: int = COMMENT_LIMIT,
-                   themes: Mapping[str, Theme] | None = None) -> CommentThemes:  # fmt: skip
-    """Themes and sentiment of the newest `limit` comments that match `filters`."""
+def comment_themes(conn, filters: Filters, *, tz: ZoneInfo,
+                   themes: Mapping[str, Theme] | None = None,
+                   examples_for: int | None = None) -> CommentThemes:  # fmt: skip
+    """Themes and sentiment of every analysed comment that matches `filters`, with example
+    comments for the `examples_for` most mentioned themes (all by default)."""
     themes = themes if themes is not None else load_themes()
-    run_id, window = latest_run_id(conn), _window(filters, tz)
-    has_comment = Response.comment != ""
+    t = ThemeDay
     stmt = (
-        scoped_answers([Response.comment, Response.language, Response.answered_at],
-                       filters, run_id, *window)
-        .where(has_comment)
-        .order_by(Response.answered_at.desc(), Response.id.desc())
-        .limit(limit)
-    )  # fmt: skip
-    rows = conn.execute(stmt).all()
-    total = len(rows)
-    if total == limit:  # there may be more: the answer facts count them
-        total = conn.scalar(scoped_answer_days([func.sum(AnswerDay.comments)], filters))
-    tally: dict[str, list] = {key: [0, 0.0, 0.0, []] for key in themes}  # n, Σs, Σs², examples
-    seen: dict[str, set[str]] = defaultdict(set)
-    untagged, s_all, ss_all = 0, 0.0, 0.0
-    for text, language, answered_at in rows:
-        score = analyse_sentiment(text, language).score
-        s_all, ss_all = s_all + score, ss_all + score * score
-        keys = tag_themes(text, language, themes)
-        untagged += not keys
-        for key in keys:
-            entry = tally[key]
-            entry[0], entry[1], entry[2] = entry[0] + 1, entry[1] + score, entry[2] + score**2
-            if len(entry[3]) < EXAMPLES and text not in seen[key]:
-                seen[key].add(text)
-                entry[3].append(Example(_cut(text), language, score, answered_at))
+        select(t.theme_key, func.sum(t.n), func.sum(t.s), func.sum(t.ss))
+        .where(t.day >= filters.start, t.day <= filters.end, *fact_conditions(t, filters))
+        .group_by(t.theme_key)
+    )
+    sums = {key: (int(n), float(s), float(ss)) for key, n, s, ss in conn.execute(stmt)}
+    analysed, s_all, ss_all = sums.get(ALL_COMMENTS, (0, 0.0, 0.0))
+    total = conn.scalar(scoped_answer_days([func.sum(AnswerDay.comments)], filters))
+    # Keys no longer in the taxonomy are left out until the job analyses their comments again.
     order = {key: i for i, key in enumerate(themes)}
-    summaries = [
-        ThemeSummary(key, themes[key].name.get("en", key), n,
-                     stats.proportion(n, len(rows)), stats.mean(n, s, ss, bounds=(-1, 1)),
-                     tuple(examples))
-        for key, (n, s, ss, examples) in tally.items() if n
-    ]  # fmt: skip
-    summaries.sort(key=lambda t: (-t.comments, order[t.key]))
-    overall = stats.mean(len(rows), s_all, ss_all, bounds=(-1, 1))
-    return CommentThemes(len(rows), int(total or 0), untagged, overall, tuple(summaries))
+    mentioned = sorted((key for key in sums if key in order),
+                       key=lambda key: (-sums[key][0], order[key]))  # fmt: skip
+    shown = mentioned[:examples_for]
+    examples = _examples(conn, filters, tz, {key: sums[key][0] for key in shown})
+    summaries = []
+    for key in mentioned:
+        n, s, ss = sums[key]
+        summaries.append(ThemeSummary(key, themes[key].name.get("en", key), n,
+                                      stats.proportion(n, analysed),
+                                      stats.mean(n, s, ss, bounds=(-1, 1)),
+                                      examples.get(key, ())))  # fmt: skip
+    overall = stats.mean(analysed, s_all, ss_all, bounds=(-1, 1))
+    untagged = sums.get(NO_THEME, (0,))[0]
+    return CommentThemes(analysed, int(total or 0), untagged, overall, tuple(summaries))
+
+
+def _examples(conn, filters: Filters, tz: ZoneInfo,
+              counts: Mapping[str, int]) -> dict[str, tuple[Example, ...]]:  # fmt: skip
+    """The newest distinct comments of each theme in `counts` (theme key: its comments in
+    scope) that match `filters`. First the themes of the newest NEWEST_COMMENTS comments in
+    scope (read newest first, whatever the filters); then, for a theme too rare to fill its
+    EXAMPLE_ROWS among those, its own newest (a walk down the index of its comments)."""
+    if not counts:
+        return {}
+    ct, ca = CommentTheme, CommentAnalysis
+    run_id, (start, end) = latest_run_id(conn), _window(filters, tz)
+    columns = [ct.theme_key, ct.answered_at, ct.response_id, Response.comment,
+               Response.language, ca.sentiment]  # fmt: skip
+    newest_first = (ct.answered_at.desc(), ct.response_id.desc())
+    newest = (
+        _commented([Response.id], filters, run_id, start, end)
+        .order_by(Response.answered_at.desc(), Response.id.desc())
+        .limit(NEWEST_COMMENTS)
+        .subquery()
+    )
+    rank = func.row_number().over(partition_by=ct.theme_key, order_by=newest_first)
+    ranked = (
+        select(*columns, rank.label("rank"))
+        .select_from(newest)
+        .join(ct, ct.response_id == newest.c.id)
+        .join(Response, Response.id == newest.c.id)
+        .join(ca, ca.response_id == newest.c.id)
+        .where(ct.theme_key.in_(list(counts)))
+        .subquery()
+    )
+    rows = conn.execute(select(ranked).where(ranked.c.rank <= EXAMPLE_ROWS)).all()
+    read: dict[str, int] = defaultdict(int)
+    for row in rows:
+        read[row.theme_key] += 1
+    rare = [key for key, n in counts.items() if read[key] < min(n, EXAMPLE_ROWS)]
+    if rare:
+        per_theme = [
+            _commented(columns, filters, run_id, start, end)
+            .join(ct, ct.response_id == Response.id)
+            .join(ca, ca.response_id == Response.id)
+            .where(ct.theme_key == key, ct.answered_at >= start, ct.answered_at < end)
+            .order_by(*newest_first)
+            .limit(EXAMPLE_ROWS)
+            .subquery()
+            for key in rare
+        ]
+        rows += conn.execute(union_all(*[select(q) for q in per_theme])).all()
+    rows.sort(key=lambda row: (row.answered_at, row.response_id), reverse=True)
+    found: dict[str, list[Example]] = defaultdict(list)
+    seen: set[tuple[str, str]] = set()
+    for row in rows:
+        key, text = row.theme_key, row.comment
+        if len(found[key]) < EXAMPLES and (key, text) not in seen:
+            seen.add((key, text))
+            found[key].append(Example(_cut(text), row.language, row.sentiment, row.answered_at))
+    return {key: tuple(found[key]) for key in counts}
+
+
+def _commented(columns, filters: Filters, run_id: int | None, start: datetime, end: datetime):
+    """SELECT `columns` FROM the answers with a comment in scope (a comment emptied since
+    its analysis is left out): scoped_answers, but joining customers only for an owner or
+    team; for a class or programme the segment is enough (PostgreSQL hashed all customers
+    for the join: 30 ms of a 40 ms statement)."""
+    stmt = (
+        select(*columns)
+        .select_from(Response)
+        .join(Wave, Wave.id == Response.wave_id)
+        .join(Survey, Survey.id == Wave.survey_id)
+        .where(Response.answered_at >= start, Response.answered_at < end)
+        .where(Response.comment != "", *survey_conditions(filters))
+    )
+    if filters.language:
+        stmt = stmt.where(Response.language == filters.language)
+    if not needs_customers(filters):
+        return stmt
+    return join_customers(stmt, Response.customer_id, filters, run_id, customer=False)
 
 
 def _cut(text: str) -> str:

@@ -5,7 +5,6 @@ write about: the themes of their comments, with sentiment and a few examples as 
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
 
 from dash import html
 from flask import current_app
@@ -24,21 +23,23 @@ SHOWN_THEMES = 6  # themes with example comments under the charts
 @lru_cache(maxsize=8)
 def _setup(directory: str):
     """Driver questions, their templates' names, and the theme taxonomy, from `directory`."""
-    from feedback.analysis.themes import default_path, load_themes
+    from feedback.analysis.store import themes_file
+    from feedback.analysis.themes import load_themes
     from feedback.surveys.templates import load_templates
 
     templates = load_templates(directory)
     questions = tuple(Q.driver_questions(templates))
     names = {t: templates[t].name.get("en", t) for q in questions for t in q.templates}
-    themes_file = Path(directory) / "themes.yaml"
-    themes = load_themes(str(themes_file if themes_file.exists() else default_path()))
+    # The taxonomy the stored analyses were made with (their names and order).
+    themes = load_themes(str(themes_file(directory)))
     return questions, names, themes
 
 
 def _data(ctx):
     questions, names, themes = _setup(str(current_app.config["FEEDBACK_TEMPLATES_DIR"]))
     drivers = Q.driver_ratings(ctx.conn, ctx.filters, tz=ctx.tz, questions=questions)
-    comments = Q.comment_themes(ctx.conn, ctx.filters, tz=ctx.tz, themes=themes)
+    comments = Q.comment_themes(ctx.conn, ctx.filters, tz=ctx.tz, themes=themes,
+                                examples_for=SHOWN_THEMES)  # fmt: skip
     return drivers, comments, names
 
 
@@ -244,7 +245,8 @@ def render(ctx):
 
 
 def _footnote(drivers: Q.Drivers, comments: Q.CommentThemes) -> str:
-    read = (f"the newest {comments.analysed:,} of {comments.total:,} comments"
+    read = (f"{comments.analysed:,} of the {comments.total:,} comments (the newest are "
+            "analysed at the next refresh)"
             if comments.total > comments.analysed
             else f"all {comments.analysed:,} comments")  # fmt: skip
     return (
@@ -255,9 +257,10 @@ def _footnote(drivers: Q.Drivers, comments: Q.CommentThemes) -> str:
         "the drivers' mean importance and mean performance; where intervals overlap, the "
         "order of the drivers is not certain. Correlation is not cause. "
         f"Drivers or themes with fewer than {stats.MIN_N} answers are grey. "
-        f"Themes and sentiment are computed when the page is drawn, from {read} matching the "
-        "filters, in every survey (keyword taxonomy; a comment can have several themes, so "
-        f"shares add up to more than 100 %; {comments.untagged:,} mention none). Sentiment "
+        f"Themes and sentiment cover {read} matching the filters, in every survey, as "
+        "analysed when the dashboard's figures were last refreshed (keyword taxonomy; a "
+        "comment can have several themes, so shares add up to more than 100 %; "
+        f"{comments.untagged:,} mention none). Sentiment "
         "runs from −1 (negative) to 1 (positive), interval mean ± 1.96 standard errors; "
         "shares have Wilson intervals."
     )
@@ -334,7 +337,7 @@ def table(ctx):
             [
                 "comments",
                 "all",
-                f"newest {comments.analysed} of {comments.total}",
+                f"{comments.analysed} analysed of {comments.total}",
                 "mean_sentiment",
                 _r(e.value, 3),
                 _r(e.low, 3),

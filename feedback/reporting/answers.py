@@ -1,8 +1,9 @@
 """answer_days: answers summed per local day, wave and filter dimensions (see
-models.AnswerDay). Rebuilt whole in one transaction (readers see the old rows until it
-commits): at a million responses that is a few seconds of database time, cheaper and
-simpler than tracking which days changed (answers are edited, customers change class and
-owner)."""
+models.AnswerDay), and likewise driver_days (rating answers) and theme_days (the stored
+comment analyses, see feedback.analysis.store). Each is rebuilt whole in one transaction
+(readers see the old rows until it commits): at a million responses that is a few seconds
+of database time, cheaper and simpler than tracking which days changed (answers are
+edited, customers change class and owner)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import text
 
 from feedback.extensions import db
+from feedback.reporting.models import ALL_COMMENTS, NO_THEME
 
 TABLE = "answer_days"
 
@@ -89,3 +91,34 @@ def rebuild_driver_days(tz: ZoneInfo) -> int:
     """Replace driver_days (see models.DriverDay)."""
     sql = _DRIVERS.format(day=local_day_sql("r.answered_at", dialect()))
     return replace_facts("driver_days", sql, tz)
+
+
+# Each analysed comment once per theme it mentions (NO_THEME when none) and once under
+# ALL_COMMENTS.
+_THEMES = """
+INSERT INTO theme_days (day, wave_id, survey_id, template_key, language, abc_class, programme,
+                        owner_id, theme_key, n, s, ss)
+SELECT {day} AS day, r.wave_id, w.survey_id, s.template_key, r.language, cs.abc_class,
+       cs.programme, c.owner_id, t.theme_key, COUNT(*), SUM(t.sentiment),
+       SUM(t.sentiment * t.sentiment)
+FROM (
+  SELECT ca.response_id, ca.sentiment, COALESCE(ct.theme_key, '{none}') AS theme_key
+  FROM comment_analyses ca LEFT JOIN comment_themes ct ON ct.response_id = ca.response_id
+  UNION ALL
+  SELECT response_id, sentiment, '{all}' FROM comment_analyses
+) t
+JOIN responses r ON r.id = t.response_id
+JOIN waves w ON w.id = r.wave_id
+JOIN surveys s ON s.id = w.survey_id
+JOIN customers c ON c.id = r.customer_id
+LEFT JOIN customer_segments cs ON cs.customer_id = r.customer_id AND cs.run_id = :run
+GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9
+"""
+
+
+def rebuild_theme_days(tz: ZoneInfo) -> int:
+    """Replace theme_days (see models.ThemeDay) from the stored comment analyses."""
+    sql = _THEMES.format(
+        day=local_day_sql("r.answered_at", dialect()), all=ALL_COMMENTS, none=NO_THEME
+    )
+    return replace_facts("theme_days", sql, tz)

@@ -1,8 +1,10 @@
-"""The dashboard's facts besides customer_months: answer_days, driver_days,
+"""The dashboard's facts besides customer_months: answer_days, driver_days, theme_days,
 invitation_facts, outcome_facts and case_facts, rebuilt whole, and group_months (sums of
 customer_months), rebuilt from the previous month on or, after the monthly facts were
-rebuilt, whole. Kept by the `refresh_reporting` job and `feedback reporting facts`. Each
-build is recorded in reporting_builds, so the dashboard can say how old its figures are."""
+rebuilt, whole. Comments not yet analysed are analysed first (feedback.analysis.store), so
+theme_days counts them. Kept by the `refresh_reporting` job and `feedback reporting facts`.
+Each build is recorded in reporting_builds, so the dashboard can say how old its figures
+are."""
 
 from __future__ import annotations
 
@@ -11,9 +13,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from feedback.analysis.store import analyse_pending, themes_file
 from feedback.dbtypes import utcnow
 from feedback.extensions import db
-from feedback.reporting.answers import rebuild_answer_days, rebuild_driver_days
+from feedback.reporting.answers import (
+    rebuild_answer_days,
+    rebuild_driver_days,
+    rebuild_theme_days,
+)
 from feedback.reporting.cases import rebuild_case_facts
 from feedback.reporting.groups import rebuild_group_months
 from feedback.reporting.models import ReportingBuild
@@ -22,6 +29,7 @@ from feedback.reporting.waves import rebuild_invitation_facts, rebuild_outcome_f
 BUILDERS = {
     "answer_days": rebuild_answer_days,
     "driver_days": rebuild_driver_days,
+    "theme_days": rebuild_theme_days,
     "invitation_facts": rebuild_invitation_facts,
     "outcome_facts": rebuild_outcome_facts,
     "case_facts": rebuild_case_facts,
@@ -46,6 +54,9 @@ def rebuild_facts(config, now: datetime | None = None, *, all_months: bool = Tru
     now = now or utcnow()
     started = time.perf_counter()
     result = FactsResult()
+    # Kept incrementally, not rebuilt: its count is of the comments this run analysed.
+    themes = themes_file(config["FEEDBACK_TEMPLATES_DIR"])
+    result.rows["comment_analyses"] = analyse_pending(themes)
     for table, build in BUILDERS.items():
         result.rows[table] = build(tz)
         _record(table, now, result.rows[table], config["FEEDBACK_BASE_CURRENCY"], tz)

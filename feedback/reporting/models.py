@@ -19,6 +19,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+# The stored comment analyses theme_days is built from: registered with the metadata here,
+# where every reporting table is.
+import feedback.analysis.models  # noqa: F401
 from feedback.customers.models import Money
 from feedback.dbtypes import UTCDateTime
 from feedback.extensions import db
@@ -152,6 +155,37 @@ class DriverDay(db.Model):
     sy: Mapped[float] = mapped_column(Float)
     syy: Mapped[float] = mapped_column(Float)
     sxy: Mapped[float] = mapped_column(Float)
+
+
+ALL_COMMENTS, NO_THEME = "*", "-"  # theme_days' keys besides the taxonomy's
+
+
+class ThemeDay(db.Model):
+    """Analysed comments (feedback.analysis.store) counted per local day, wave, theme and
+    the filter dimensions, as DriverDay: n, and Σ and Σ² of their sentiment (-1..1), for the
+    comment themes of view 7. A comment counts once under each theme it mentions, once
+    under '*' (every analysed comment) and, when it mentions none, once under '-'."""
+
+    __tablename__ = "theme_days"
+    __table_args__ = (
+        Index("ix_theme_days_day", "day"),
+        Index("ix_theme_days_wave", "wave_id", "day"),  # one wave's: 3 ms instead of 8
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"),
+                                    primary_key=True)  # fmt: skip
+    day: Mapped[date] = mapped_column(Date)
+    wave_id: Mapped[int] = mapped_column(Integer)
+    survey_id: Mapped[int] = mapped_column(Integer)
+    template_key: Mapped[str] = mapped_column(String(40))
+    language: Mapped[str] = mapped_column(String(2))
+    abc_class: Mapped[str | None] = mapped_column(String(1))
+    programme: Mapped[str | None] = mapped_column(String(6))
+    owner_id: Mapped[int | None] = mapped_column(Integer)
+    theme_key: Mapped[str] = mapped_column(String(40))  # a taxonomy key, '*' or '-'
+    n: Mapped[int] = mapped_column(Integer)
+    s: Mapped[float] = mapped_column(Float)
+    ss: Mapped[float] = mapped_column(Float)
 
 
 class InvitationFacts(db.Model):

@@ -80,7 +80,8 @@ def make_world(create_customer, create_user):
 
 
 def rebuild_answer_facts() -> None:
-    """The dashboard reads answer_days: rebuild them as the job would."""
+    """The dashboard reads answer_days and the other facts: rebuild them as the job would
+    (new comments analysed first, for theme_days)."""
     from flask import current_app
 
     from feedback.reporting.facts import rebuild_facts
