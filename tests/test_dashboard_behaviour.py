@@ -193,7 +193,7 @@ def test_scatter_all_points_and_the_sample(world):
     assert sc.customers == 5 and sc.largest == 0
     p2 = sc.points[0]
     assert (p2.score, p2.abc_class, p2.revenue_12m, p2.change) == (10, "B", 3000.0, 0.0)
-    assert p2.answered_at == at(2025, 11, 1)
+    assert p2.answered_on == date(2025, 11, 1)
     assert p2.name == "p2 <b>&</b> Co"  # plain text: the view escapes it
     sampled = Q.scatter(conn, DECEMBER, tz=TZ, limit=4, largest=2)
     assert sampled.customers == 5 and sampled.largest == 2
@@ -205,11 +205,24 @@ def test_scatter_all_points_and_the_sample(world):
     assert [p.external_id for p in sampled.points] == ["K-p2", "K-p1",
                                                        *[f"K-{n}" for n in rest]]  # fmt: skip
     again = Q.scatter(conn, DECEMBER, tz=TZ, limit=4, largest=2)
+    # the day is the local one: 23:30 UTC on 31 October is 1 November in Copenhagen
+    row = db.session.get(CustomerMonth, (date(2025, 12, 1), world["d1"].id))
+    row.nps_answered_at = datetime(2025, 10, 31, 23, 30, tzinfo=UTC)
+    rebuild_group_months(TZ)
+    d1 = next(p for p in Q.scatter(conn, DECEMBER, tz=TZ).points if p.external_id == "K-d1")
+    assert d1.answered_on == date(2025, 11, 1)
     assert again.points == sampled.points  # the same customers on every draw
     assert Q.scatter(conn, DECEMBER.but(classes=("B",)), tz=TZ).customers == 2
     swedish = Q.scatter(conn, DECEMBER.but(language="sv"), tz=TZ)
     assert [p.external_id for p in swedish.points] == ["K-p2", "K-d1"]
     assert Q.scatter(conn, DECEMBER.but(owner=world["alice"].id), tz=TZ).customers == 3
+
+
+def test_a_deleted_customer_leaves_the_scatter_at_once(world):
+    db.session.delete(world["p2"])
+    db.session.commit()
+    points = Q.scatter(db.session.connection(), DECEMBER, tz=TZ).points
+    assert "K-p2" not in [p.external_id for p in points] and len(points) == 4
 
 
 def test_scatter_counts_match_the_groups(world):
@@ -235,10 +248,13 @@ def test_render_and_table(world):
     scatter = next(c for c in walk(body) if prop(c, "id") == "behaviour-scatter")
     traces = scatter.figure["data"]
     assert {t["type"] for t in traces} == {"scattergl"}
-    urls = [u for t in traces for u in t["customdata"]]
-    assert "/customers/K-p2" in urls
-    hover = " ".join(h for t in traces for h in t["hovertext"])
-    assert "p2 &lt;b&gt;&amp;&lt;/b&gt; Co" in hover and "<b>&</b> Co" not in hover
+    ids_ = [d[0] for t in traces for d in t["customdata"]]
+    assert "K-p2" in ids_
+    labels = " ".join(d[1] for t in traces for d in t["customdata"])
+    assert "p2 &lt;b&gt;&amp;&lt;/b&gt; Co" in labels and "<b>&</b> Co" not in labels
+    p2 = next(d for t in traces for d in t["customdata"] if d[0] == "K-p2")
+    assert p2[2:] == [10, "1 Nov 2025", 3000, 0]  # score, local date, revenue, change
+    assert all("%{customdata[1]}" in t["hovertemplate"] for t in traces)
     columns, rows = VIEW.table(ctx)
     first = dict(zip(columns, rows[0], strict=True))
     assert (first["group"], first["customers"], first["revenue_per_customer"]) == (
@@ -264,11 +280,15 @@ def test_filters_that_match_nothing_and_a_month_not_built(world):
 
 
 def test_click_opens_the_customer_page():
-    assert customer_href({"points": [{"customdata": "/customers/K-p1"}]}) == "/customers/K-p1"
-    for bad in (None, {}, {"points": []}, {"points": [{"x": 1}]},
-                {"points": [{"customdata": "javascript:alert(1)"}]},
-                {"points": [{"customdata": "/customers//evil.example"}]},
-                {"points": [{"customdata": 7}]}):  # fmt: skip
+    def click(data):
+        return {"points": [{"customdata": data}]}
+
+    assert customer_href(click(["K-p1", "label", 9])) == "/customers/K-p1"
+    # the link is built from the customer number, so nothing else can be sent there
+    assert customer_href(click(["//evil.example/x"])) == "/customers/%2F%2Fevil.example%2Fx"
+    assert customer_href(click(["javascript:alert(1)"])).startswith("/customers/javascript")
+    for bad in (None, {}, {"points": []}, {"points": [{"x": 1}]}, click("K-p1"),
+                click([7]), click([]), click([""])):  # fmt: skip
         assert customer_href(bad) is None
     dash_app = Dash(__name__)
     register(dash_app)
@@ -313,14 +333,14 @@ def test_a_few_huge_changes_do_not_flatten_the_scatter():
     assert y_window([float(v) for v in range(-50, 51)]) is None  # no outliers: full range
     assert y_window([1.0, 1000.0]) is None  # too few points to call any an outlier
 
-    points = [Q.Point(i, f"K{i}", "x", "A", 5, at(2025, 6, 1), 100.0, c)
+    points = [Q.Point(i, f"K{i}", "x", "A", 5, date(2025, 6, 1), 100.0, c)
               for i, c in enumerate(changes)]  # fmt: skip
-    figure = _scatter_figure(Q.Scatter(points, len(points), 0), "EUR", TZ)
+    figure = _scatter_figure(Q.Scatter(points, len(points), 0), "EUR")
     trace = figure["data"][0]
     assert max(trace["y"]) == pytest.approx(high) and min(trace["y"]) == pytest.approx(low)
     assert trace["marker"]["symbol"][0] == "circle"  # the legend shows the first
     assert trace["marker"]["symbol"][-2:] == ["triangle-up", "triangle-down"]
-    assert "change +10 k EUR" in trace["hovertext"][-2]  # the real figure
+    assert trace["customdata"][-2][-1] == 10_000  # the hover gives the real figure
     axis_low, axis_high = figure["layout"]["yaxis"]["range"]
     assert axis_low < low < high < axis_high < 110  # the edge's triangles show whole
     assert "2 beyond the scale" in figure["layout"]["title"]["text"]

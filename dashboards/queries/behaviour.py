@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Float, and_, case, cast, func, or_, select
@@ -215,14 +216,13 @@ def behaviour(conn, filters: Filters, *, tz: ZoneInfo) -> Behaviour:
 # --- the scatter ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Point:
+class Point(NamedTuple):  # thousands per draw: a tuple is made five times faster
     customer_id: int
     external_id: str
     name: str
     abc_class: str
     score: int
-    answered_at: datetime
+    answered_on: date  # the local day of the last score
     revenue_12m: float
     change: float
 
@@ -252,27 +252,26 @@ def scatter(conn, filters: Filters, *, tz: ZoneInfo, limit: int = SCATTER_LIMIT,
     customers = int(conn.scalar(counted) or 0)
     if not customers:
         return Scatter([], 0, 0)
-    points = (
-        select(sp.customer_id, Customer.external_id, Customer.name,
-               func.coalesce(sp.abc_class, UNCLASSIFIED), sp.score, sp.answered_at, sp.rev,
-               sp.chg)
-        .join(Customer, Customer.id == sp.customer_id)
-        .where(*where)
-    )  # fmt: skip
+    points = select(sp.customer_id, sp.external_id, sp.name,
+                    func.coalesce(sp.abc_class, UNCLASSIFIED), sp.score, sp.answered_on, sp.rev,
+                    sp.chg).where(*where)  # fmt: skip
     by_revenue = points.order_by(sp.rev.desc(), sp.customer_id.desc())
     if customers <= limit:
-        return Scatter([_point(r) for r in conn.execute(by_revenue)], customers, 0)
+        return Scatter([_point(r) for r in conn.execute(by_revenue).all()], customers, 0)
     top = conn.execute(by_revenue.limit(largest)).all()
     taken = {r[0] for r in top}
-    sample = [r for r in conn.execute(points.order_by(sp.pick).limit(limit))
+    sample = [r for r in conn.execute(points.order_by(sp.pick).limit(limit)).all()
               if r[0] not in taken][: limit - largest]  # fmt: skip
     return Scatter([_point(r) for r in top + sample], customers, len(top))
 
 
-def _point(row) -> Point:
-    customer_id, external_id, name, abc_class, score, answered_at, revenue, change = row
-    return Point(customer_id, external_id, name, abc_class, int(score), answered_at,
-                 float(revenue or 0), float(change or 0))  # fmt: skip
+def _point(r) -> Point:
+    return Point(r[0], r[1], r[2], r[3], int(r[4]), _day(r[5]), float(r[6] or 0),
+                 float(r[7] or 0))  # fmt: skip
+
+
+def _day(value) -> date:
+    return date.fromisoformat(value) if isinstance(value, str) else value
 
 
 def facts_through(conn) -> date | None:

@@ -42,10 +42,11 @@ GROUP BY month, grp, abc_class, programme, owner_id, language
 
 
 _SCATTER = """
-INSERT INTO scatter_points (month, customer_id, abc_class, programme, owner_id, language, score,
-                            answered_at, rev, chg, pick)
-SELECT f.month, f.customer_id, cs.abc_class, cs.programme, c.owner_id, c.language,
-       f.nps_score, f.nps_answered_at, CAST(f.revenue_12m AS FLOAT),
+INSERT INTO scatter_points (month, customer_id, external_id, name, abc_class, programme, owner_id,
+                            language, score, answered_on, rev, chg, pick)
+SELECT f.month, f.customer_id, c.external_id, c.name, cs.abc_class, cs.programme, c.owner_id,
+       c.language,
+       f.nps_score, {answered_day}, CAST(f.revenue_12m AS FLOAT),
        CAST(f.revenue_12m AS FLOAT) - CAST(f.revenue_prev_12m AS FLOAT),
        (CAST(f.customer_id AS BIGINT) * 2654435761) % 4294967296
 FROM customer_months f

@@ -24,18 +24,22 @@ def upgrade():
     op.create_table('scatter_points',
     sa.Column('month', sa.Date(), nullable=False),
     sa.Column('customer_id', sa.Integer(), nullable=False),
+    sa.Column('external_id', sa.String(length=64), nullable=False),
+    sa.Column('name', sa.String(length=300), nullable=False),
     sa.Column('abc_class', sa.String(length=1), nullable=True),
     sa.Column('programme', sa.String(length=6), nullable=True),
     sa.Column('owner_id', sa.Integer(), nullable=True),
     sa.Column('language', sa.String(length=2), nullable=False),
     sa.Column('score', sa.SmallInteger(), nullable=False),
-    sa.Column('answered_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('answered_on', sa.Date(), nullable=False),
     sa.Column('rev', sa.Float(), nullable=False),
     sa.Column('chg', sa.Float(), nullable=False),
     sa.Column('pick', sa.BigInteger(), nullable=False),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_scatter_points_customer_id_customers'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('month', 'customer_id', name=op.f('pk_scatter_points'))
     )
     with op.batch_alter_table('scatter_points', schema=None) as batch_op:
+        batch_op.create_index('ix_scatter_points_customer', ['customer_id'], unique=False)
         batch_op.create_index('ix_scatter_points_pick', ['month', 'pick'], unique=False)
         batch_op.create_index('ix_scatter_points_revenue', ['month', 'rev', 'customer_id'], unique=False)
 
@@ -47,6 +51,7 @@ def downgrade():
     with op.batch_alter_table('scatter_points', schema=None) as batch_op:
         batch_op.drop_index('ix_scatter_points_revenue')
         batch_op.drop_index('ix_scatter_points_pick')
+        batch_op.drop_index('ix_scatter_points_customer')
 
     op.drop_table('scatter_points')
     # ### end Alembic commands ###
