@@ -72,6 +72,7 @@ def _import_models() -> None:
     import feedback.cases.models  # noqa: F401
     import feedback.customers.models  # noqa: F401
     import feedback.demo.models  # noqa: F401
+    import feedback.integrations.models  # noqa: F401
     import feedback.reporting.models  # noqa: F401
     import feedback.responses.models  # noqa: F401
     import feedback.risk.models  # noqa: F401
@@ -87,6 +88,7 @@ def _register_blueprints(app) -> None:
     from feedback.delivery.routes import bp as webhooks_bp
     from feedback.followups import bp as followups_bp
     from feedback.health import bp as health_bp
+    from feedback.integrations.routes import bp as integrations_bp
     from feedback.responses.routes import bp as public_bp
     from feedback.risk.routes import bp as risk_bp
     from feedback.surveys.routes import bp as surveys_bp
@@ -94,6 +96,7 @@ def _register_blueprints(app) -> None:
     app.register_blueprint(health_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(integrations_bp)
     app.register_blueprint(surveys_bp)
     app.register_blueprint(customers_bp)
     app.register_blueprint(risk_bp)

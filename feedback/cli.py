@@ -29,6 +29,7 @@ def project_commands() -> list[click.Command]:
     )
     from feedback.demo.cli import demo_cli
     from feedback.followups.cli import followups_cli
+    from feedback.integrations.cli import tokens_cli
     from feedback.jobs.cli import jobs_cli, worker_command
     from feedback.reporting.cli import reporting_cli
     from feedback.responses.cli import responses_cli
@@ -59,6 +60,7 @@ def project_commands() -> list[click.Command]:
         report_cli,
         reporting_cli,
         jobs_cli,
+        tokens_cli,
         worker_command,
     ]
 

@@ -1,0 +1,1 @@
+"""Integrations: the tokens, API and webhooks through which other systems talk to this one."""

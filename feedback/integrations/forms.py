@@ -1,0 +1,40 @@
+"""Forms of the token admin page."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import SelectMultipleField, StringField, widgets
+from wtforms.validators import DataRequired, Length
+
+from feedback.admin.forms import choices
+from feedback.integrations.models import NAME_MAX
+
+# What each scope lets a token do; they nest, so the form says what a tick brings along.
+SCOPE_DESCRIPTIONS = {
+    "read": "Read customers, responses, cases and reports.",
+    "write": "Also create and change data, e.g. push orders or update cases (implies read).",
+    "admin": "Also the API's administrative calls (implies write and read).",
+}
+
+
+class ScopesField(SelectMultipleField):
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+class NewTokenForm(FlaskForm):
+    name = StringField(
+        "Name",
+        validators=[DataRequired(), Length(max=NAME_MAX)],
+        description="Who uses it, e.g. “ERP nightly orders”. Unique among active tokens.",
+    )
+    # Checked again by the service, which gives the readable refusals.
+    scopes = ScopesField(
+        "Scopes",
+        choices=choices((scope, scope) for scope in SCOPE_DESCRIPTIONS),
+        default=["read"],
+    )
+
+
+class RevokeTokenForm(FlaskForm):
+    """Only the CSRF token: the button is the whole form."""
