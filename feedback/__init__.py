@@ -42,6 +42,10 @@ def create_app(config: Any = None):
     _import_models()
     _register_blueprints(app)
 
+    from feedback.api import init_api
+
+    init_api(app)
+
     from feedback.web import init_web
 
     init_web(app)
@@ -68,6 +72,7 @@ def _project_dir():
 
 def _import_models() -> None:
     """Every table must be known to SQLAlchemy (and Alembic) once the app exists."""
+    import feedback.api.models  # noqa: F401
     import feedback.auth.models  # noqa: F401
     import feedback.cases.models  # noqa: F401
     import feedback.customers.models  # noqa: F401

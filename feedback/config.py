@@ -140,6 +140,8 @@ class Config:
         self.FEEDBACK_LOGIN_RATE_LIMIT = env.get("FEEDBACK_LOGIN_RATE_LIMIT", "10 per minute")
         # Survey and unsubscribe pages, per client address (an office behind one NAT shares it).
         self.FEEDBACK_PUBLIC_RATE_LIMIT = env.get("FEEDBACK_PUBLIC_RATE_LIMIT", "300 per minute")
+        # REST API calls per integration token (a 10,000-row upsert is one call).
+        self.FEEDBACK_API_RATE_LIMIT = env.get("FEEDBACK_API_RATE_LIMIT", "600 per minute")
         # On PostgreSQL the survey page's one-tap POST is saved in front of Flask (lane.py).
         self.FEEDBACK_ANSWER_LANE = parse_bool(env.get("FEEDBACK_ANSWER_LANE"), True)
         self.FEEDBACK_MAX_UPLOAD_MB = int(env.get("FEEDBACK_MAX_UPLOAD_MB", "200"))

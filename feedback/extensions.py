@@ -6,6 +6,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
+from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData, event
@@ -27,6 +28,26 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+class FeedbackApi(Api):
+    """flask-smorest's Api without its app-wide JSON error handler: the staff pages keep
+    their HTML error pages, and the API's blueprints answer with problem details."""
+
+    def _register_error_handlers(self) -> None:
+        pass
+
+    def _register_responses(self) -> None:
+        # flask-smorest documents its error responses as application/json; ours are
+        # application/problem+json (RFC 9457), and a client or Schemathesis checks that.
+        self.DEFAULT_RESPONSE_CONTENT_TYPE = "application/problem+json"
+        try:
+            super()._register_responses()
+        finally:
+            del self.DEFAULT_RESPONSE_CONTENT_TYPE
+
+
+api = FeedbackApi()
 
 
 @event.listens_for(Engine, "connect")

@@ -151,6 +151,10 @@ def error_response(code: int, detail: str | None = None):
         limit = human_size(current_app.config.get("MAX_CONTENT_LENGTH"))
         message = f"The file is larger than the {limit} the server accepts. Upload a smaller file."
     message = detail or message
+    if request.path.startswith("/api/"):  # outside the API's own blueprints (unknown URL)
+        from feedback.problems import problem
+
+        return problem(code, detail or message)
     if _wants_json():
         return jsonify(error=message, status=code), code
     try:

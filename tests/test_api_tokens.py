@@ -278,7 +278,9 @@ def test_cli_creates_lists_and_revokes(runner):
     listed = _cli(runner, "list")
     assert listed.exit_code == 0, listed.output
     header, row = listed.output.splitlines()
-    assert header.split() == ["name", "prefix", "scopes", "created", "last", "used", "revoked"]
+    assert header.split() == [
+        "name", "prefix", "scopes", "acts", "as", "created", "last", "used", "revoked"
+    ]
     assert row.startswith("ERP nightly") and f"{token.prefix}…" in row and "read,write" in row
     assert secret not in listed.output
     assert row.rstrip().endswith("-")  # not revoked

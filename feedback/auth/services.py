@@ -64,3 +64,10 @@ def create_user(
 
 def find_user_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == email.strip().lower()))
+
+
+def active_users() -> list[User]:
+    """Everyone who can sign in, by name."""
+    return list(db.session.scalars(
+        select(User).where(User.active.is_(True)).order_by(User.name, User.email)
+    ))  # fmt: skip

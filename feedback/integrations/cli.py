@@ -23,10 +23,16 @@ def _when(moment) -> str:
     metavar="SCOPES",
     help="Comma-separated, from read, write, admin (admin implies write, write implies read).",
 )
-def create_token_command(name, scopes):
+@click.option(
+    "--as",
+    "acts_as",
+    metavar="EMAIL",
+    help="The user whose role the token has when it changes cases (none: it cannot).",
+)
+def create_token_command(name, scopes, acts_as):
     """Create a token called NAME and print its secret, once."""
     try:
-        token, secret = tokens.create_token(name, scopes)
+        token, secret = tokens.create_token(name, scopes, acts_as=acts_as)
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()
@@ -44,6 +50,7 @@ def list_tokens_command():
             token.name,
             f"{token.prefix}…",
             token.scopes,
+            token.acts_as.email if token.acts_as else "-",
             _when(token.created_at),
             _when(token.last_used_at),
             _when(token.revoked_at),
@@ -53,7 +60,7 @@ def list_tokens_command():
     if not rows:
         click.echo("No integration tokens yet; create one with `feedback tokens create`.")
         return
-    header = ("name", "prefix", "scopes", "created", "last used", "revoked")
+    header = ("name", "prefix", "scopes", "acts as", "created", "last used", "revoked")
     widths = [max(len(cell) for cell in column) for column in zip(header, *rows, strict=True)]
     for row in [header, *rows]:
         cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))

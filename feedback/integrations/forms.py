@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import SelectMultipleField, StringField, widgets
+from wtforms import SelectField, SelectMultipleField, StringField, widgets
 from wtforms.validators import DataRequired, Length
 
 from feedback.admin.forms import choices
@@ -33,6 +33,14 @@ class NewTokenForm(FlaskForm):
         "Scopes",
         choices=choices((scope, scope) for scope in SCOPE_DESCRIPTIONS),
         default=["read"],
+    )
+    # Choices are the active users (set by the view); "" = nobody: the token cannot change cases.
+    acts_as = SelectField(
+        "Changes cases as",
+        choices=[],
+        default="",
+        description="Case changes through the API are made in this person's name, under their "
+        "role. Leave empty for a token that only reads cases.",
     )
 
 

@@ -48,11 +48,15 @@ class ApiToken(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(  # None: made with the CLI
         ForeignKey("users.id", ondelete="SET NULL")
     )
+    # Case changes need a person to answer for them: the token changes cases as this user,
+    # under that user's role. None: the token can read cases but not change them.
+    acts_as_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # to the minute
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    created_by: Mapped[User | None] = relationship()
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    acts_as: Mapped[User | None] = relationship(foreign_keys=[acts_as_id])
 
     @property
     def scope_list(self) -> tuple[str, ...]:

@@ -6,6 +6,7 @@ from flask import Blueprint, flash, make_response, redirect, render_template, ur
 from flask_login import current_user
 
 from feedback.auth.decorators import require_role
+from feedback.auth.services import active_users
 from feedback.errors import DomainError
 from feedback.extensions import db
 from feedback.integrations import tokens
@@ -30,6 +31,13 @@ def _show_refusal(form, exc: DomainError) -> None:
         form.form_errors.append(str(exc))
 
 
+def _with_users(form: NewTokenForm) -> NewTokenForm:
+    form.acts_as.choices = [("", "Nobody (reads cases only)")] + [
+        (user.email, f"{user.display_name} ({user.role})") for user in active_users()
+    ]
+    return form
+
+
 def _list_page(form):
     return render_template(
         "admin/tokens.html",
@@ -41,15 +49,17 @@ def _list_page(form):
 
 @bp.get("/tokens")
 def tokens_list():
-    return _list_page(NewTokenForm())
+    return _list_page(_with_users(NewTokenForm()))
 
 
 @bp.post("/tokens")
 def token_create():
-    form = NewTokenForm()
+    form = _with_users(NewTokenForm())
     if form.validate_on_submit():
         try:
-            token, secret = tokens.create_token(form.name.data, form.scopes.data, current_user)
+            token, secret = tokens.create_token(
+                form.name.data, form.scopes.data, current_user, acts_as=form.acts_as.data
+            )
             db.session.commit()
         except DomainError as exc:
             _show_refusal(form, exc)

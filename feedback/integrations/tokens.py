@@ -15,10 +15,11 @@ import secrets
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from feedback.auth.models import User
 from feedback.dbtypes import utcnow
 from feedback.errors import DomainError, NotFound
 from feedback.extensions import db
@@ -85,11 +86,15 @@ def _active_named(name: str) -> ApiToken | None:
     )
 
 
-def create_token(name: str, scopes: str | Iterable[str] | None, actor=None) -> tuple[ApiToken, str]:
-    """A new token and its secret; the secret is not kept, so show it now, once."""
+def create_token(
+    name: str, scopes: str | Iterable[str] | None, actor=None, *, acts_as: str | None = None
+) -> tuple[ApiToken, str]:
+    """A new token and its secret; the secret is not kept, so show it now, once. `acts_as`
+    is the e-mail of the user whose role the token has when it changes cases."""
     _require_admin(actor)
     name = _clean_name(name)
     scope_text = parse_scopes(scopes)
+    acting_user = _acting_user(acts_as)
     duplicate = TokenError(
         f"An active token is already called {name!r}: revoke it first or choose another name.",
         "name",
@@ -103,6 +108,7 @@ def create_token(name: str, scopes: str | Iterable[str] | None, actor=None) -> t
         secret_hash=hash_secret(secret),
         scopes=scope_text,
         created_by_id=actor.id if actor is not None else None,
+        acts_as_id=acting_user.id if acting_user is not None else None,
         created_at=utcnow(),
     )
     db.session.add(token)
@@ -113,12 +119,22 @@ def create_token(name: str, scopes: str | Iterable[str] | None, actor=None) -> t
     return token, secret
 
 
+def _acting_user(email: str | None) -> User | None:
+    email = (email or "").strip().lower()
+    if not email:
+        return None
+    user = db.session.scalar(select(User).where(func.lower(User.email) == email))
+    if user is None or not user.is_active:
+        raise TokenError(f"There is no active user {email!r} for the token to act as.", "acts_as")
+    return user
+
+
 def list_tokens() -> list[ApiToken]:
     """Every token: active ones first, each group by name."""
     return list(
         db.session.scalars(
             select(ApiToken)
-            .options(selectinload(ApiToken.created_by))
+            .options(selectinload(ApiToken.created_by), selectinload(ApiToken.acts_as))
             .order_by(ApiToken.revoked_at.is_not(None), ApiToken.name, ApiToken.id)
         )
     )

@@ -116,6 +116,12 @@ def _refresh_reporting(app) -> str:
     return f"{months.summary()}; {facts.summary()}"
 
 
+def _forget_idempotency_keys(app) -> str:
+    from feedback.api.idempotency import forget_old_keys
+
+    return f"{forget_old_keys()} API idempotency keys past 24 hours forgotten"
+
+
 def _refresh_statistics(app) -> str:
     from feedback.maintenance import refresh_statistics
 
@@ -139,6 +145,7 @@ JOBS = {
         # time each day rebuilds every month instead (feedback.reporting.build.run_job).
         Job("refresh_reporting", 900, _refresh_reporting),
         Job("recompute_churn", 7 * 24 * 3600, _recompute_churn),
+        Job("forget_idempotency_keys", 3600, _forget_idempotency_keys),
     )
 }
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from feedback.customers.imports import contacts, customers, transactions
 from feedback.customers.imports.reading import UnreadableFile, read_csv
+from feedback.customers.imports.records import to_records
 from feedback.customers.imports.report import MAX_LISTED_PROBLEMS, ImportReport, Problem
 from feedback.errors import DomainError
 
@@ -30,6 +31,7 @@ __all__ = [
     "ImportReport",
     "Problem",
     "run_import",
+    "run_records",
 ]
 
 
@@ -58,6 +60,25 @@ def run_import(
             )
     except UnreadableFile as exc:
         report.add_problem(None, None, str(exc))
+    return report
+
+
+def run_records(
+    kind: str, rows: object, *, base_currency: str, dry_run: bool = False,
+    max_listed: int = MAX_LISTED_PROBLEMS,
+) -> ImportReport:  # fmt: skip
+    """Import the rows of an API request (JSON objects keyed by column name) with the file's
+    checks, all or nothing like a file; problems name the 0-based row and the field."""
+    importer = _IMPORTERS.get(kind)
+    if importer is None:
+        raise DomainError(f"unknown import kind {kind!r} (use {', '.join(IMPORT_KINDS)})")
+    report = ImportReport(kind=kind, dry_run=dry_run, line_word="row", max_listed=max_listed)
+    columns = importer.REQUIRED + importer.OPTIONAL
+    records = to_records(rows, columns, report)
+    if records is not None:
+        index = {name: position for position, name in enumerate(columns)}
+        index["__width__"] = len(columns)
+        importer.import_rows(records, index, report, base_currency=base_currency, dry_run=dry_run)
     return report
 
 

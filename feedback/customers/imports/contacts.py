@@ -53,7 +53,7 @@ def import_rows(rows: Iterable, index: dict, report: ImportReport, *, base_curre
                 report.add_problem(
                     line,
                     "email",
-                    f"{email} for {external_id} already appears on line {first_line[key]}",
+                    f"{email} for {external_id} already appears on {report.place(first_line[key])}",
                 )
             else:
                 first_line[key] = line

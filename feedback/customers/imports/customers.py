@@ -62,7 +62,7 @@ def import_rows(rows: Iterable, index: dict, report: ImportReport, *, base_curre
             report.add_problem(
                 line,
                 "external_id",
-                f"{external_id} already appears on line {first_line[external_id]}",
+                f"{external_id} already appears on {report.place(first_line[external_id])}",
             )
         elif external_id:
             first_line[external_id] = line

@@ -35,6 +35,9 @@ class ImportReport:
     encoding: str | None = None
     delimiter: str | None = None
     ignored_columns: list[str] = field(default_factory=list)
+    # How a problem's place is named: "line" in a file, "row" (0-based) in an API request.
+    line_word: str = "line"
+    max_listed: int = MAX_LISTED_PROBLEMS
 
     @property
     def ok(self) -> bool:
@@ -42,8 +45,12 @@ class ImportReport:
 
     def add_problem(self, line: int | None, column: str | None, message: str) -> None:
         self.problem_count += 1
-        if len(self.problems) < MAX_LISTED_PROBLEMS:
+        if len(self.problems) < self.max_listed:
             self.problems.append(Problem(line, column, message))
+
+    def place(self, line: int) -> str:
+        """'line 7' for a file, 'row 7' for the records of an API request."""
+        return f"{self.line_word} {line}"
 
     def problem_lines(self) -> list[str]:
         lines = [str(problem) for problem in self.problems]

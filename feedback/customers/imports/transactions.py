@@ -11,8 +11,9 @@ running at once cannot double a row either):
 
 Rows are checked here and handed to merge.Merger, which loads and merges them in chunks.
 
-A plain file (see reading.CsvFile.plain_blocks) is checked a block at a time, column by
-column: each distinct date, currency and kind spelling is parsed once, amounts go through
+A plain file (see reading.CsvFile.plain_blocks), like the records of an API request
+(records.Records.plain_blocks), is checked a block at a time, column by column: each
+distinct date, currency and kind spelling is parsed once, amounts go through
 values.amount_texts, and the sign rules, duplicate transaction_ids and occurrence numbers
 are worked out over whole columns. That pass reports nothing: at the first value it cannot
 vouch for, it abandons what it staged and the file is read again row by row, which names
@@ -29,7 +30,6 @@ from operator import methodcaller, not_
 
 from feedback.customers.imports.common import customer_ids, known_currencies, well_formed
 from feedback.customers.imports.merge import Merger
-from feedback.customers.imports.reading import CsvFile
 from feedback.customers.imports.report import ImportReport
 from feedback.customers.imports.values import (
     BadValue,
@@ -51,7 +51,10 @@ _kind = lru_cache(maxsize=64)(parse_kind)
 
 def import_rows(rows: Iterable, index: dict, report: ImportReport, *, base_currency, dry_run):
     lookups = customer_ids(), known_currencies(base_currency)
-    blocks = rows.plain_blocks() if isinstance(rows, CsvFile) else None
+    # Column by column only while nothing is wrong yet (a request's rows may already have
+    # problems of shape, see records.to_records); otherwise row by row, naming each problem.
+    plain = hasattr(rows, "plain_blocks") and report.ok
+    blocks = rows.plain_blocks() if plain else None
     if blocks is not None:
         merger = Merger(db.session.connection(), report, dry_run=dry_run)
         staged = None
@@ -135,7 +138,8 @@ def _check(rows, index, report, customers, currencies, *, stage) -> None:
                 problem(
                     line,
                     "transaction_id",
-                    f"{external_id} for {external_customer} is already on line {first_line[key]}",
+                    f"{external_id} for {external_customer} is already on "
+                    f"{report.place(first_line[key])}",
                 )
                 continue
             first_line[key] = line
