@@ -54,3 +54,10 @@ def problem(
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
+
+
+def http_problem(exc, detail: str | None = None) -> Response:
+    """A werkzeug HTTPException as a problem, keeping the headers it must carry (a 405's
+    `Allow`, RFC 9110)."""
+    headers = {name: value for name, value in exc.get_headers() if name == "Allow"}
+    return problem(exc.code, detail or exc.description, headers=headers)

@@ -172,6 +172,10 @@ def _csrf_error(exc: CSRFError):
 def _http_error(exc: HTTPException):
     if exc.code is None or exc.code < 400:
         return exc  # redirects raised as exceptions pass through untouched
+    if request.path.startswith("/api/"):  # an unknown URL or method under the API
+        from feedback.problems import http_problem
+
+        return http_problem(exc)
     return error_response(exc.code)
 
 

@@ -10,7 +10,9 @@ blueprint answers with RFC 9457 problems instead (errors.py).
 
 from __future__ import annotations
 
+import marshmallow as ma
 from flask_smorest import Blueprint
+from webargs.flaskparser import FlaskParser
 
 from feedback.api.auth import authenticate_request, rate_limit, rate_limit_key
 from feedback.api.errors import register_error_handlers
@@ -52,10 +54,11 @@ def init_api(app) -> None:
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "fl_… token"}
     )
-    from feedback.api import customers
+    from feedback.api import cases, customers, reports, responses, surveys
 
-    for blueprint in customers.blueprints():
-        _register(blueprint)
+    for module in (customers, surveys, responses, cases, reports):
+        for blueprint in module.blueprints():
+            _register(blueprint)
     # flask-smorest names each tag after its blueprint ("api_customers"); the reference
     # page reads better with the resource's own name.
     for tag in api.spec._tags:
@@ -66,7 +69,12 @@ TAGS: dict[str, str] = {}  # blueprint name -> the tag its operations are listed
 
 
 class ApiBlueprint(Blueprint):
-    """A resource's blueprint; its operations are tagged with the resource's name."""
+    """A resource's blueprint; its operations are tagged with the resource's name.
+
+    Unknown query parameters and body fields are refused (422), not ignored: a misspelt
+    `updated_since` must not quietly turn a nightly sync into a full one."""
+
+    ARGUMENTS_PARSER = FlaskParser(unknown=ma.RAISE)
 
     def route(self, rule, *, parameters=None, tags=None, **options):
         return super().route(rule, parameters=parameters, tags=tags or [TAGS[self.name]],

@@ -32,6 +32,11 @@ def bulk_rows() -> list:
     if not isinstance(body, dict) or "rows" not in body:
         raise BadBody(problem(422, 'The body must be an object: {"rows": [...]}.',
                               errors=[{"field": "rows", "message": "required"}]))  # fmt: skip
+    extra = sorted(body.keys() - {"rows"})
+    if extra:
+        raise BadBody(problem(422, "The body holds only rows.", errors=[
+            {"field": name, "message": "unknown field"} for name in extra
+        ]))  # fmt: skip
     rows = body["rows"]
     if isinstance(rows, list) and len(rows) > MAX_ROWS:
         raise BadBody(problem(

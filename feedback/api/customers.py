@@ -9,12 +9,11 @@ the nightly segment recompute, as after a file imported with --no-recompute.
 from __future__ import annotations
 
 import marshmallow as ma
-from flask import jsonify
 
 from feedback.api import records
 from feedback.api.bodies import bulk_upsert
 from feedback.api.idempotency import write
-from feedback.api.pagination import decode_cursor, next_link, page
+from feedback.api.pagination import decode_cursor, listed
 from feedback.api.schemas import (
     BulkArgs,
     BulkResult,
@@ -22,6 +21,7 @@ from feedback.api.schemas import (
     Problem,
     UpdatedSinceArgs,
     bulk_body,
+    decimal_text,
     page_schema,
 )
 from feedback.problems import PROBLEM_MIMETYPE
@@ -55,7 +55,7 @@ class CustomerSchema(ma.Schema):
     )
     programme = ma.fields.String(allow_none=True, metadata={"description": "grow|retain"})
     revenue_12m = ma.fields.Decimal(
-        as_string=True, allow_none=True, metadata={"description": "base currency, 12 months"}
+        as_string=True, allow_none=True, metadata=decimal_text("base currency, 12 months")
     )
     created_at = ma.fields.AwareDateTime(required=True)
     updated_at = ma.fields.AwareDateTime(required=True)
@@ -91,8 +91,9 @@ class TransactionSchema(ma.Schema):
     id = ma.fields.Integer(required=True)
     customer_external_id = ma.fields.String(required=True)
     date = ma.fields.Date(required=True)
-    amount = ma.fields.Decimal(as_string=True, required=True,
-                               metadata={"description": "negative for credits"})  # fmt: skip
+    amount = ma.fields.Decimal(
+        as_string=True, required=True, metadata=decimal_text("negative for credits")
+    )
     currency = ma.fields.String(required=True)
     kind = ma.fields.String(required=True, metadata={"description": "order|credit"})
     transaction_id = ma.fields.String(allow_none=True, metadata={"description": "the ERP's id"})
@@ -101,7 +102,10 @@ class TransactionSchema(ma.Schema):
 class TransactionRow(ma.Schema):
     customer_external_id = ma.fields.String(required=True)
     date = ma.fields.String(required=True, metadata={"description": "2026-11-30 or 30.11.2026"})
-    amount = ma.fields.Raw(required=True, metadata={"description": "number or text: 1234.50"})
+    amount = ma.fields.Raw(
+        required=True,
+        metadata={"type": ["number", "string"], "description": "number or text: 1234.50"},
+    )
     currency = ma.fields.String(required=True)
     kind = ma.fields.String(allow_none=True)
     transaction_id = ma.fields.String(allow_none=True)
@@ -125,15 +129,8 @@ TransactionPage = page_schema(TransactionSchema, "TransactionPage")
 # --- routes -------------------------------------------------------------------------------
 
 
-def _listed(rows: list[dict], args: dict, kind: str, key_of, schema):
-    result = page(rows, args["limit"], kind, key_of)
-    response = jsonify(schema().dump(result))
-    response.headers.update(next_link(result["next_cursor"]))
-    return response
-
-
 def _bulk_route(blueprint, kind: str, row_schema):
-    @blueprint.post("/bulk")
+    @blueprint.post("")
     @write
     @blueprint.arguments(BulkArgs, location="query", as_kwargs=True)
     @blueprint.doc(requestBody=bulk_body(row_schema, f"{row_schema.__name__}Bulk"))
@@ -145,14 +142,14 @@ def _bulk_route(blueprint, kind: str, row_schema):
         description="rows with problems; none saved",
     )
     def bulk(dry_run):
-        """Upsert up to 10,000 rows, all or nothing (needs the write scope)"""
+        """Upsert up to 10,000 rows, all or nothing (write scope)"""
         return bulk_upsert(kind, dry_run)
 
     return bulk
 
 
 def _customer_routes(bp) -> None:
-    @bp.get("/")
+    @bp.get("")
     @bp.arguments(UpdatedSinceArgs, location="query")
     @bp.response(200, CustomerPage)
     def list_customers(args):
@@ -161,7 +158,7 @@ def _customer_routes(bp) -> None:
         rows = records.list_customers(
             limit=args["limit"], key=key, updated_since=args.get("updated_since")
         )
-        return _listed(rows, args, "customers", records.customer_key, CustomerPage)
+        return listed(rows, args["limit"], "customers", records.customer_key, CustomerPage)
 
     @bp.get("/<external_id>")
     @bp.response(200, CustomerSchema)
@@ -174,7 +171,7 @@ def _customer_routes(bp) -> None:
 
 
 def _contact_routes(bp) -> None:
-    @bp.get("/")
+    @bp.get("")
     @bp.arguments(ContactArgs, location="query")
     @bp.response(200, ContactPage)
     def list_contacts(args):
@@ -184,7 +181,7 @@ def _contact_routes(bp) -> None:
             limit=args["limit"], key=key, updated_since=args.get("updated_since"),
             customer=args.get("customer"),
         )  # fmt: skip
-        return _listed(rows, args, "contacts", records.customer_key, ContactPage)
+        return listed(rows, args["limit"], "contacts", records.customer_key, ContactPage)
 
     @bp.get("/<int:contact_id>")
     @bp.response(200, ContactSchema)
@@ -197,7 +194,7 @@ def _contact_routes(bp) -> None:
 
 
 def _transaction_routes(bp) -> None:
-    @bp.get("/")
+    @bp.get("")
     @bp.arguments(TransactionArgs, location="query")
     @bp.response(200, TransactionPage)
     def list_transactions(args):
@@ -207,7 +204,7 @@ def _transaction_routes(bp) -> None:
             limit=args["limit"], key=key, customer=args.get("customer"),
             since=args.get("since"), until=args.get("until"),
         )  # fmt: skip
-        return _listed(rows, args, "transactions", lambda row: [row["id"]], TransactionPage)
+        return listed(rows, args["limit"], "transactions", lambda row: [row["id"]], TransactionPage)
 
     @bp.get("/<int:transaction_id>")
     @bp.response(200, TransactionSchema)

@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from feedback.api.pagination import BadCursor
 from feedback.errors import DomainError, NotFound
 from feedback.extensions import db, limiter
-from feedback.problems import problem
+from feedback.problems import http_problem, problem
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +42,8 @@ def _http_error(exc: HTTPException):
             for field, texts in fields.items()
         ]
         return _rolled_back(422, "The request has invalid values.", errors=errors)
-    detail = data.get("message") or exc.description
-    return _rolled_back(exc.code, detail)
+    db.session.rollback()
+    return http_problem(exc, data.get("message"))
 
 
 def _rate_limited(exc: RateLimitExceeded):

@@ -62,6 +62,7 @@ def write(view):
         if response.status_code < 400:
             record.status = response.status_code
             record.body = response.get_data(as_text=True)
+            record.location = response.headers.get("Location")
         return _commit_if_ok(response)
 
     return wrapper
@@ -101,6 +102,8 @@ def _replay(earlier: IdempotencyKey, fingerprint: str) -> Response:
         )
     response = Response(earlier.body, earlier.status, mimetype="application/json")
     response.headers["Idempotent-Replayed"] = "true"
+    if earlier.location:
+        response.headers["Location"] = earlier.location
     return response
 
 

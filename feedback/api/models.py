@@ -27,4 +27,5 @@ class IdempotencyKey(db.Model):
     request_hash: Mapped[str] = mapped_column(String(64))
     status: Mapped[int] = mapped_column(Integer)
     body: Mapped[str] = mapped_column(Text)
+    location: Mapped[str | None] = mapped_column(Text)  # a 201's Location, replayed with it
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

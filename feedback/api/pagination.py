@@ -8,7 +8,7 @@ rather than running a query on values nobody checked.
 
 from __future__ import annotations
 
-from flask import current_app, request, url_for
+from flask import current_app, jsonify, request, url_for
 from itsdangerous import BadSignature, URLSafeSerializer
 
 DEFAULT_LIMIT = 100
@@ -57,3 +57,12 @@ def next_link(next_cursor: str | None) -> dict[str, str]:
     args = {**request.args.to_dict(), "cursor": next_cursor}
     url = url_for(request.endpoint, **(request.view_args or {}), **args, _external=True)
     return {"Link": f'<{url}>; rel="next"'}
+
+
+def listed(rows: list, limit: int, kind: str, key_of, schema, **extra):
+    """The page of `rows` as JSON through `schema` (with `extra` top-level fields), with the
+    `Link` header when there is more."""
+    result = {**extra, **page(rows, limit, kind, key_of)}
+    response = jsonify(schema().dump(result))
+    response.headers.update(next_link(result["next_cursor"]))
+    return response

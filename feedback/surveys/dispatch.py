@@ -80,6 +80,17 @@ def schedule_wave(wave: Wave, *, now: datetime) -> None:
     db.session.flush()
 
 
+def send_or_schedule(
+    wave: Wave, *, templates: dict[str, SurveyTemplate], now: datetime, quiet_days: int
+) -> int | None:
+    """What "Send" does: schedule a draft whose send time lies ahead, else start it now.
+    Returns the invitations created (None: scheduled)."""
+    if wave.send_at is not None and wave.send_at > now:
+        schedule_wave(wave, now=now)
+        return None
+    return start_wave(wave, templates=templates, now=now, quiet_days=quiet_days)
+
+
 def due_scheduled_waves(now: datetime) -> list[Wave]:
     return list(
         db.session.scalars(

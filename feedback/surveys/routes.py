@@ -128,13 +128,12 @@ def send_wave(wave_id: int):
     wave = db.get_or_404(Wave, wave_id)
     now, config = utcnow(), current_app.config
     try:
-        if wave.send_at is not None and wave.send_at > now:
-            dispatch.schedule_wave(wave, now=now)
+        created = dispatch.send_or_schedule(
+            wave, templates=_templates(), now=now, quiet_days=config["FEEDBACK_QUIET_DAYS"]
+        )
+        if created is None:
             message = "Scheduled: the invitations go out at the send time."
         else:
-            created = dispatch.start_wave(
-                wave, templates=_templates(), now=now, quiet_days=config["FEEDBACK_QUIET_DAYS"]
-            )
             message = f"Sending {created} invitations: they go out within a minute."
         db.session.commit()
     except DomainError as exc:

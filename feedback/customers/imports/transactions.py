@@ -50,7 +50,8 @@ _kind = lru_cache(maxsize=64)(parse_kind)
 
 
 def import_rows(rows: Iterable, index: dict, report: ImportReport, *, base_currency, dry_run):
-    lookups = customer_ids(), known_currencies(base_currency)
+    named = rows.distinct("customer_external_id") if hasattr(rows, "distinct") else None
+    lookups = customer_ids(named), known_currencies(base_currency)
     # Column by column only while nothing is wrong yet (a request's rows may already have
     # problems of shape, see records.to_records); otherwise row by row, naming each problem.
     plain = hasattr(rows, "plain_blocks") and report.ok
