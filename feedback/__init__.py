@@ -78,10 +78,12 @@ def _import_models() -> None:
     import feedback.customers.models  # noqa: F401
     import feedback.demo.models  # noqa: F401
     import feedback.integrations.models  # noqa: F401
+    import feedback.outbox  # noqa: F401
     import feedback.reporting.models  # noqa: F401
     import feedback.responses.models  # noqa: F401
     import feedback.risk.models  # noqa: F401
     import feedback.surveys.models  # noqa: F401
+    import feedback.webhooks.models  # noqa: F401
 
 
 def _register_blueprints(app) -> None:
@@ -97,11 +99,13 @@ def _register_blueprints(app) -> None:
     from feedback.responses.routes import bp as public_bp
     from feedback.risk.routes import bp as risk_bp
     from feedback.surveys.routes import bp as surveys_bp
+    from feedback.webhooks import bp as outgoing_webhooks_bp
 
     app.register_blueprint(health_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(integrations_bp)
+    app.register_blueprint(outgoing_webhooks_bp)
     app.register_blueprint(surveys_bp)
     app.register_blueprint(customers_bp)
     app.register_blueprint(risk_bp)

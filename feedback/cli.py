@@ -17,6 +17,7 @@ from flask.cli import FlaskGroup
 def project_commands() -> list[click.Command]:
     """Every project command group: add a new group here, and it appears everywhere."""
     from flask_migrate.cli import db as db_cli
+    from flask_smorest.spec import openapi_cli
 
     from dashboards.cli import report_cli
     from feedback.auth.cli import users_cli
@@ -38,6 +39,7 @@ def project_commands() -> list[click.Command]:
     from feedback.routing.cli import cases_cli, routing_cli
     from feedback.surveys.cli import templates_cli
     from feedback.surveys.wave_cli import surveys_cli, waves_cli
+    from feedback.webhooks.cli import webhooks_cli
 
     return [
         db_cli,  # Flask-Migrate adds it to app.cli itself; listed so help shows it without an app
@@ -61,6 +63,8 @@ def project_commands() -> list[click.Command]:
         reporting_cli,
         jobs_cli,
         tokens_cli,
+        webhooks_cli,
+        openapi_cli,  # flask-smorest's `openapi print|write`: the API's OpenAPI document
         worker_command,
     ]
 

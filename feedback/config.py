@@ -142,6 +142,24 @@ class Config:
         self.FEEDBACK_PUBLIC_RATE_LIMIT = env.get("FEEDBACK_PUBLIC_RATE_LIMIT", "300 per minute")
         # REST API calls per integration token (a 10,000-row upsert is one call).
         self.FEEDBACK_API_RATE_LIMIT = env.get("FEEDBACK_API_RATE_LIMIT", "600 per minute")
+        # Outgoing webhooks: the POST's timeout (s); an endpoint whose every attempt failed for
+        # this many hours is disabled; plain http:// only to localhost unless allowed; how long
+        # events and the delivery log are kept (days).
+        self.FEEDBACK_WEBHOOKS_TIMEOUT = parse_int(
+            env.get("FEEDBACK_WEBHOOKS_TIMEOUT"), 10, "FEEDBACK_WEBHOOKS_TIMEOUT"
+        )
+        self.FEEDBACK_WEBHOOKS_DISABLE_AFTER = parse_int(
+            env.get("FEEDBACK_WEBHOOKS_DISABLE_AFTER"), 24, "FEEDBACK_WEBHOOKS_DISABLE_AFTER"
+        )
+        self.FEEDBACK_WEBHOOKS_ALLOW_HTTP = parse_bool(env.get("FEEDBACK_WEBHOOKS_ALLOW_HTTP"))
+        # POSTs in flight at once per worker (a batch's deliveries are all different
+        # subjects, so this keeps each case's order); slow receivers need more.
+        self.FEEDBACK_WEBHOOKS_THREADS = max(
+            1, parse_int(env.get("FEEDBACK_WEBHOOKS_THREADS"), 8, "FEEDBACK_WEBHOOKS_THREADS")
+        )
+        self.FEEDBACK_WEBHOOKS_KEEP_DAYS = parse_int(
+            env.get("FEEDBACK_WEBHOOKS_KEEP_DAYS"), 30, "FEEDBACK_WEBHOOKS_KEEP_DAYS"
+        )
         # On PostgreSQL the survey page's one-tap POST is saved in front of Flask (lane.py).
         self.FEEDBACK_ANSWER_LANE = parse_bool(env.get("FEEDBACK_ANSWER_LANE"), True)
         self.FEEDBACK_MAX_UPLOAD_MB = int(env.get("FEEDBACK_MAX_UPLOAD_MB", "200"))

@@ -450,6 +450,17 @@ def test_admin_nav_links_the_page(client, login_as):
     login_as("admin")
     page = client.get("/admin/tokens").get_data(as_text=True)
     assert 'href="/admin/tokens" class="active"' in page
+    # One "Integrations" link in the top bar; tabs for tokens, webhooks and the API reference.
+    assert ">Integrations</a>" in page
+    assert 'href="/admin/webhooks"' in page and 'href="/api/docs"' in page
+    webhooks = client.get("/admin/webhooks").get_data(as_text=True)
+    assert 'href="/admin/tokens" class="active" aria-current="page">Integrations' in webhooks
+
+
+def test_other_roles_see_no_integrations_link(client, login_as):
+    login_as("manager")
+    page = client.get("/cases/").get_data(as_text=True)
+    assert "Integrations" not in page and "/admin/tokens" not in page
 
 
 def test_names_are_escaped_everywhere(client, login_as):

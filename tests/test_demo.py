@@ -145,6 +145,9 @@ def test_seed_loads_the_requested_shape(seed, instance):
     assert result.exit_code == 0, result.output
     assert "Seeded 80 customers" in result.output and str(instance) in result.output
     assert "Cases worked on those answers: " in result.output and " resolved" in result.output
+    from feedback.outbox import OutboxEvent
+
+    assert _count(OutboxEvent) == 0  # history, not news: no webhook events
 
     assert _count(Customer) == 80 and _count(DemoProfile) == 80
     assert 80 <= _count(Contact) <= 320

@@ -43,9 +43,10 @@ def test_due_jobs_run_and_wait_their_interval(app, tmp_path, monkeypatch):
     scheduler = Scheduler(app, tmp_path / "lock")
     assert sorted(scheduler.run_due(now=1000.0)) == sorted(JOBS)
     assert scheduler.run_due(now=1001.0) == []  # nothing is due a second later
-    # every 60 s: sending, routing and telling people about new cases
+    # every 60 s: sending, routing and telling people about new cases (webhooks every 5 s)
     assert sorted(scheduler.run_due(now=1061.0)) == [
         "acknowledge_cases",
+        "deliver_webhooks",
         "notify_new_cases",
         "route_answers",
         "send_due_invitations",

@@ -14,6 +14,7 @@ from markupsafe import escape
 from sqlalchemy import select
 
 from feedback.auth.models import Team, User
+from feedback.cases.announce import announce_cases
 from feedback.cases.models import OPEN_STATUSES, Case
 from feedback.cases.notify import claim_cases, deliver_case_mail
 from feedback.customers.models import Customer
@@ -47,6 +48,7 @@ def escalate_breached(config, backend, *, now: datetime | None = None) -> int:
             _message(config, case, manager, customer, external_id, assignee or team or "the queue")
             for manager in recipients
         ]
+    announce_cases("case.breached", ids, now=now)  # committed with the claim: once per case
     db.session.commit()  # the claim stands before any mail leaves
     deliver_case_mail(backend, Case.escalated_at, messages, events, now=now)
     return len(ids)

@@ -15,6 +15,7 @@ from datetime import datetime
 
 from feedback.analysis.themes import load_themes
 from feedback.auth.models import User
+from feedback.cases.announce import announce_cases
 from feedback.cases.models import CLOSED_STATUSES, Case, CaseEvent
 from feedback.dbtypes import utcnow
 from feedback.errors import DomainError, NotFound
@@ -114,6 +115,8 @@ def change_status(actor: User, case: Case, status: str, *, note: str | None = No
     detail = f"{previous} → {status}" + (f": {case.outcome}" if status in CLOSED_STATUSES else "")
     _event(case, actor, "resolved" if status in CLOSED_STATUSES else "status", detail, now)
     db.session.flush()
+    if status in CLOSED_STATUSES:  # resolved, or closed with no action: status tells which
+        announce_cases("case.resolved", [case.id], now=now)
     return case
 
 

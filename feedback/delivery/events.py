@@ -21,8 +21,9 @@ from datetime import UTC, datetime
 from sendgrid.helpers.eventwebhook import EventWebhook
 from sqlalchemy import select, update
 
+from feedback.customers.announce import announce_opt_outs
 from feedback.customers.models import Contact
-from feedback.dbtypes import upsert_insert
+from feedback.dbtypes import upsert_insert, utcnow
 from feedback.extensions import db
 from feedback.surveys.models import Invitation, InvitationEvent
 
@@ -160,16 +161,20 @@ def _apply(row: dict) -> None:
         if kind == "bounce" or "bounce" in row["detail"].lower():
             _set_contact_status(invitation_id, "bounced", keep=("opted_out",))
         elif "unsubscribe" in row["detail"].lower() or "spam" in row["detail"].lower():
-            _set_contact_status(invitation_id, "opted_out")
+            _set_contact_status(invitation_id, "opted_out", at=at)
     elif kind in OPT_OUT:
-        _set_contact_status(invitation_id, "opted_out")
+        _set_contact_status(invitation_id, "opted_out", at=at)
 
 
-def _set_contact_status(invitation_id: int, status: str, keep: tuple[str, ...] = ()) -> None:
+def _set_contact_status(invitation_id: int, status: str, keep: tuple[str, ...] = (),
+                        *, at: datetime | None = None) -> None:  # fmt: skip
     contact_id = select(Invitation.contact_id).where(Invitation.id == invitation_id)
-    db.session.execute(
+    changed = db.session.scalars(
         update(Contact)
         .where(Contact.id == contact_id.scalar_subquery(), Contact.status.not_in((status, *keep)))
         .values(status=status)
+        .returning(Contact.id)
         .execution_options(synchronize_session=False)
-    )
+    ).all()
+    if status == "opted_out" and changed:
+        announce_opt_outs(changed, source="email_provider", now=at or utcnow())

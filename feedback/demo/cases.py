@@ -148,7 +148,7 @@ def _route(rules, settle, now, bulk: _Bulk) -> dict[int, datetime]:
     decided = {rid: min(_tick(at + settle, 60), now) for rid, at in answers}
     for lo in range(0, len(answers), ROUTE_BATCH):
         batch = [rid for rid, _at in answers[lo : lo + ROUTE_BATCH]]
-        route_responses(rules, batch, now=decided[batch[-1]])
+        route_responses(rules, batch, now=decided[batch[-1]], announce=False)
     _bulk_update(
         "routing_decisions", "response_id", ("decided_at",),
         ((rid, bulk.to_db_time(at)) for rid, at in decided.items()), bulk.write_rows,

@@ -23,7 +23,7 @@ def seed_churn(config, today: date) -> tuple[int, str, int]:
     templates = load_templates(config["FEEDBACK_TEMPLATES_DIR"])
     for weeks in range(WEEKS_BACK, 0, -1):
         recompute_from_config(config, templates, today - timedelta(weeks=weeks))
-    run, opened = recompute_and_route(config, as_of=today)
+    run, opened = recompute_and_route(config, as_of=today, announce=False)
     # The demo starts in a steady state: owners have had the mail about their new churn cases.
     db.session.execute(
         update(Case)

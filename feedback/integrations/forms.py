@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import SelectField, SelectMultipleField, StringField, widgets
+from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
-from feedback.admin.forms import choices
+from feedback.admin.forms import CheckboxesField, choices
 from feedback.integrations.models import NAME_MAX
 
 # What each scope lets a token do; they nest, so the form says what a tick brings along.
@@ -17,11 +17,6 @@ SCOPE_DESCRIPTIONS = {
 }
 
 
-class ScopesField(SelectMultipleField):
-    widget = widgets.ListWidget(prefix_label=False)
-    option_widget = widgets.CheckboxInput()
-
-
 class NewTokenForm(FlaskForm):
     name = StringField(
         "Name",
@@ -29,7 +24,7 @@ class NewTokenForm(FlaskForm):
         description="Who uses it, e.g. “ERP nightly orders”. Unique among active tokens.",
     )
     # Checked again by the service, which gives the readable refusals.
-    scopes = ScopesField(
+    scopes = CheckboxesField(
         "Scopes",
         choices=choices((scope, scope) for scope in SCOPE_DESCRIPTIONS),
         default=["read"],

@@ -122,6 +122,13 @@ def _forget_idempotency_keys(app) -> str:
     return f"{forget_old_keys()} API idempotency keys past 24 hours forgotten"
 
 
+def _deliver_webhooks(app) -> str:
+    from feedback.webhooks.dispatch import run
+
+    # bounded: the in-process scheduler runs the other jobs on the same thread
+    return run(app.config, budget_seconds=30).summary()
+
+
 def _refresh_statistics(app) -> str:
     from feedback.maintenance import refresh_statistics
 
@@ -146,6 +153,8 @@ JOBS = {
         Job("refresh_reporting", 900, _refresh_reporting),
         Job("recompute_churn", 7 * 24 * 3600, _recompute_churn),
         Job("forget_idempotency_keys", 3600, _forget_idempotency_keys),
+        # The scheduler's tick: an event leaves within seconds of its change's commit.
+        Job("deliver_webhooks", 5, _deliver_webhooks),
     )
 }
 

@@ -41,7 +41,7 @@ LANE_APPLICATION_NAME = "feedback-answer-lane"  # how its connections show in pg
 SCORE_LIMIT_SCOPE = "survey-score"  # the rate-limit bucket shared with the Flask route
 _PATH = re.compile(r"/s/([A-Za-z0-9_-]{16,128})/score")
 _MAX_BODY = 512
-_STATEMENT = re.sub(r":(token|now|score|question)\b", r"%(\1)s", FAST_SAVE_SQL)
+_STATEMENT = re.sub(r":(token|now|score|question|base_url)\b", r"%(\1)s", FAST_SAVE_SQL)
 
 
 def install_answer_lane(app) -> None:
@@ -75,6 +75,7 @@ class AnswerLane:
             for name in config.get("WTF_CSRF_HEADERS", ["X-CSRFToken", "X-CSRF-Token"])
         ]
         self._limit = parse_limit(config["FEEDBACK_PUBLIC_RATE_LIMIT"])
+        self._base_url = config["FEEDBACK_BASE_URL"].rstrip("/")  # webhook events' links
         self._limit_prefix = config.get("RATELIMIT_KEY_PREFIX", "")
         self._engine = None
         self._engine_lock = threading.Lock()
@@ -156,7 +157,7 @@ class AnswerLane:
         connection = self._pool().raw_connection()
         try:
             params = {"token": token, "now": datetime.now(UTC), "score": score,
-                      "question": question}  # fmt: skip
+                      "question": question, "base_url": self._base_url}  # fmt: skip
             row = connection.driver_connection.execute(_STATEMENT, params, prepare=True)
             return row.fetchone() is not None
         except Exception:

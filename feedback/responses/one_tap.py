@@ -3,9 +3,12 @@
 It is the hot path under load (a wave of thousands answering within minutes), so on
 PostgreSQL it is one statement: data-modifying CTEs find the invitation of an open wave and
 its template's main question (from the stored version, checking the score against its
-scale), upsert the response and the answer, and mark the invitation answered with its
-history event. The answer lane (lane.py) runs the same statement in front of Flask.
-Anything else (SQLite, a main question that feeds the CSI, a score off the scale, an
+scale), upsert the response and the answer, mark the invitation answered with its history
+event, and write the webhook event (response.created, or response.updated when the score
+changed) as responses/announce.py would. The answer lane (lane.py) runs the same statement
+in front of Flask.
+Anything else (SQLite, a main question that feeds the CSI, a score off the scale, a
+customer number the event link would have to percent-encode, an
 unknown link, a closed wave) takes the general path in services, which saves it or says
 precisely what is wrong.
 """
@@ -15,6 +18,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+from flask import current_app
 from sqlalchemy import text
 
 from feedback.dbtypes import utcnow
@@ -22,13 +26,17 @@ from feedback.extensions import db
 from feedback.responses import services
 from feedback.responses.services import SavedAnswer
 
+_ISO = """'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'"""  # outbox.stamp's format
 FAST_SAVE_SQL = """
     WITH target AS (
         SELECT i.id AS invitation_id, i.customer_id, i.language, w.id AS wave_id,
-               w.template_version_id, q.key
+               w.template_version_id, q.key, v.template_key, c.external_id,
+               c.name AS customer_name, r.score AS old_score
         FROM invitations i
         JOIN waves w ON w.id = i.wave_id
         JOIN template_versions v ON v.id = w.template_version_id
+        JOIN customers c ON c.id = i.customer_id
+        LEFT JOIN responses r ON r.invitation_id = i.id
         CROSS JOIN LATERAL (
             SELECT e->>'key' AS key, e->>'kind' AS kind,
                    COALESCE((e->>'csi')::boolean, false) AS csi
@@ -40,6 +48,9 @@ FAST_SAVE_SQL = """
           AND NOT q.csi
           AND :score BETWEEN CASE WHEN q.kind = 'nps' THEN 0 ELSE 1 END AND 10
           AND (:question = '' OR q.key = :question)
+          -- the event link needs no percent-encoding (outbox.customer_path); any other
+          -- customer number takes the general path
+          AND c.external_id ~ '^[A-Za-z0-9._~/-]+$'
     ), response AS (
         INSERT INTO responses (invitation_id, wave_id, customer_id, template_version_id, score,
                                comment, language, answered_at, updated_at)
@@ -48,7 +59,8 @@ FAST_SAVE_SQL = """
         FROM target
         ON CONFLICT (invitation_id)
         DO UPDATE SET score = EXCLUDED.score, updated_at = EXCLUDED.updated_at
-        RETURNING id, invitation_id
+        RETURNING id, invitation_id, score, csi, comment, language, wave_id, answered_at,
+                  updated_at
     ), answer AS (
         INSERT INTO answers (response_id, question_key, score)
         SELECT response.id, target.key, :score FROM response, target
@@ -60,9 +72,32 @@ FAST_SAVE_SQL = """
     ), event AS (
         INSERT INTO invitation_events (invitation_id, kind, at, detail)
         SELECT id, 'answered', :now, '' FROM answered
+    ), announced AS (
+        -- the webhook event, as responses.announce writes it: created on the first answer,
+        -- updated when the score changed
+        SELECT response.*, target.template_key, target.customer_id, target.external_id,
+               target.customer_name,
+               CASE WHEN EXISTS (SELECT 1 FROM answered) THEN 'response.created'
+                    WHEN target.old_score IS DISTINCT FROM response.score
+                    THEN 'response.updated' END AS type
+        FROM response, target
+    ), outbox AS (
+        INSERT INTO outbox_events (type, subject, payload, occurred_at)
+        SELECT type, 'response:' || id, json_build_object(
+            'type', type, 'timestamp', to_char(:now AT TIME ZONE 'UTC', ISO),
+            'data', json_build_object(
+                'response', json_build_object(
+                    'id', id, 'score', score, 'csi', csi, 'comment', comment,
+                    'language', language, 'wave_id', wave_id, 'template', template_key,
+                    'answered_at', to_char(answered_at AT TIME ZONE 'UTC', ISO),
+                    'updated_at', to_char(updated_at AT TIME ZONE 'UTC', ISO)),
+                'customer', json_build_object(
+                    'id', customer_id, 'external_id', external_id, 'name', customer_name),
+                'url', CAST(:base_url AS text) || '/customers/' || external_id)), :now
+        FROM announced WHERE type IS NOT NULL
     )
     SELECT id FROM response
-"""
+""".replace("ISO", _ISO)
 _FAST_SAVE = text(FAST_SAVE_SQL)
 _PLAIN_SCORE = re.compile(r"\d{1,2}")
 
@@ -87,7 +122,8 @@ def save_score(
     if db.engine.dialect.name == "postgresql" and score is not None:
         # One statement is one transaction: autocommit spares the BEGIN and COMMIT trips.
         with db.engine.connect() as connection:
-            params = {"token": token, "now": now, "score": score, "question": question}
+            params = {"token": token, "now": now, "score": score, "question": question,
+                      "base_url": current_app.config["FEEDBACK_BASE_URL"]}  # fmt: skip
             response_id = (
                 connection.execution_options(isolation_level="AUTOCOMMIT")
                 .execute(_FAST_SAVE, params)

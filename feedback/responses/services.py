@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 from feedback.dbtypes import upsert_insert, utcnow
 from feedback.errors import DomainError, NotFound
 from feedback.extensions import db
+from feedback.responses.announce import announce_response
 from feedback.responses.models import Answer, Response
 from feedback.surveys.models import Invitation, InvitationEvent, TemplateVersion, Wave
 from feedback.surveys.templates import SurveyTemplate
@@ -122,6 +123,9 @@ class _Target:
     closes_at: datetime
     template_version_id: int
     template_hash: str
+    # What the response held before this submission (None: no response yet), to tell a
+    # changed answer (response.updated) from a repeated one.
+    before: tuple | None
 
 
 def _target(token: str) -> _Target:
@@ -131,14 +135,17 @@ def _target(token: str) -> _Target:
         select(
             Invitation.id, Invitation.customer_id, Invitation.language, Wave.id, Wave.status,
             Wave.closes_at, Wave.template_version_id, TemplateVersion.content_hash,
+            Response.id, Response.score, Response.csi, Response.comment,
         )
         .join(Wave, Wave.id == Invitation.wave_id)
         .join(TemplateVersion, TemplateVersion.id == Wave.template_version_id)
+        .outerjoin(Response, Response.invitation_id == Invitation.id)
         .where(Invitation.token == token)
     ).one_or_none()  # fmt: skip
     if row is None:
         raise NotFound("no survey behind this link")
-    return _Target(*row)
+    before = None if row[8] is None else tuple(row[9:])
+    return _Target(*row[:8], before=before)
 
 
 @lru_cache(maxsize=128)
@@ -186,15 +193,20 @@ def save_answers(
         values["csi"] = template.csi_index(answers)
     if comment is not None:
         values["comment"] = comment
-    score = db.session.execute(
-        update(Response)
-        .where(Response.id == response_id)
-        .values(**values)
-        .returning(Response.score)
-        .execution_options(synchronize_session=False)
-    ).scalar_one()
-    _mark_answered(target.invitation_id, now)
-    return SavedAnswer(response_id=response_id, score=score)
+    after = tuple(
+        db.session.execute(
+            update(Response)
+            .where(Response.id == response_id)
+            .values(**values)
+            .returning(Response.score, Response.csi, Response.comment)
+            .execution_options(synchronize_session=False)
+        ).one()
+    )
+    if _mark_answered(target.invitation_id, now):
+        announce_response("response.created", response_id, now=now)
+    elif after != target.before:
+        announce_response("response.updated", response_id, now=now)
+    return SavedAnswer(response_id=response_id, score=after[0])
 
 
 @dataclass(frozen=True)
@@ -234,7 +246,8 @@ def _upsert_answers(response_id: int, scores: dict[str, int]) -> None:
     )
 
 
-def _mark_answered(invitation_id: int, now: datetime) -> None:
+def _mark_answered(invitation_id: int, now: datetime) -> bool:
+    """Mark the invitation answered; True the first time (this submission created the answer)."""
     first = db.session.execute(
         update(Invitation)
         .where(Invitation.id == invitation_id, Invitation.answered_at.is_(None))
@@ -243,10 +256,12 @@ def _mark_answered(invitation_id: int, now: datetime) -> None:
     ).rowcount
     if first:
         db.session.add(InvitationEvent(invitation_id=invitation_id, kind="answered", at=now))
+    return bool(first)
 
 
 def unsubscribe(token: str, *, now: datetime | None = None) -> bool:
     """Opt the invitation's contact out of all surveys; False if it already was."""
+    from feedback.customers.announce import announce_opt_outs
     from feedback.customers.models import Contact
 
     now = now or utcnow()
@@ -259,5 +274,6 @@ def unsubscribe(token: str, *, now: datetime | None = None) -> bool:
     ).rowcount
     if changed:
         db.session.add(InvitationEvent(invitation_id=invitation.id, kind="unsubscribed", at=now))
+        announce_opt_outs([invitation.contact_id], source="unsubscribe_page", now=now)
     db.session.flush()
     return bool(changed)

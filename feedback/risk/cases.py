@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, exists, or_, select
 
 from feedback.auth.models import User
+from feedback.cases.announce import announce_cases
 from feedback.cases.models import OPEN_STATUSES, Case, CaseEvent
 from feedback.customers.models import Customer, CustomerSegment
 from feedback.customers.segments import latest_run_id
@@ -35,9 +36,11 @@ def _first_rule(rules: RuleSet, risk: int, abc_class, programme) -> Rule | None:
     return None
 
 
-def open_churn_cases(rules: RuleSet, run: ChurnRun, *, now: datetime) -> int:
+def open_churn_cases(rules: RuleSet, run: ChurnRun, *, now: datetime,
+                     announce: bool = True) -> int:  # fmt: skip
     """Open a case for each customer whose score in `run` matches a churn rule and who has
-    no open churn case (nor one closed in the last 30 days). Flushes; returns cases opened."""
+    no open churn case (nor one closed in the last 30 days), each announced as case.created
+    unless `announce` is off. Flushes; returns cases opened."""
     if not rules.churn_rules:
         return 0
     ensure_teams(rules)
@@ -91,5 +94,7 @@ def open_churn_cases(rules: RuleSet, run: ChurnRun, *, now: datetime) -> int:
             [{"case_id": case_id, "kind": "created", "detail": details[customer_id], "at": now}
              for case_id, customer_id in created],
         )  # fmt: skip
+        if announce:
+            announce_cases("case.created", sorted(case_id for case_id, _ in created), now=now)
     db.session.flush()
     return len(created)

@@ -28,6 +28,7 @@ from feedback.analysis.sentiment import analyse_sentiment
 from feedback.analysis.themes import tag_themes
 from feedback.auth.models import Team, User
 from feedback.auth.services import get_or_create_team
+from feedback.cases.announce import announce_cases
 from feedback.cases.models import Case, CaseEvent, RoutingDecision
 from feedback.customers.models import Customer, CustomerSegment
 from feedback.customers.segments import latest_run_id
@@ -156,12 +157,14 @@ def _comment_matters(rules: RuleSet, facts: Facts, blind: Match) -> bool:
     return False
 
 
-def route_responses(rules: RuleSet, response_ids: list[int], *, now: datetime) -> RoutingReport:
+def route_responses(rules: RuleSet, response_ids: list[int], *, now: datetime,
+                    announce: bool = True) -> RoutingReport:  # fmt: skip
     """Decide these responses (those not decided yet) and create their cases; flushes.
 
     The decisions' insert (ON CONFLICT DO NOTHING) returns the responses this call won; only
     those get cases (again ON CONFLICT DO NOTHING on the response), and only the cases that
-    went in get their "created" event. See _insert_rows for the statements."""
+    went in get their "created" event, and their case.created webhook event unless
+    `announce` is off (the demo's history). See _insert_rows for the statements."""
     report = RoutingReport()
     matches = {}
     decisions = []
@@ -203,6 +206,8 @@ def route_responses(rules: RuleSet, response_ids: list[int], *, now: datetime) -
         })  # fmt: skip
         report.by_rule[match.rule.key] = report.by_rule.get(match.rule.key, 0) + 1
     _insert_rows(CaseEvent.__table__, events, same={"kind": "created", "at": now})
+    if announce:
+        announce_cases("case.created", sorted(case_id for case_id, _ in created), now=now)
     report.cases = len(created)
     db.session.flush()
     return report
