@@ -166,7 +166,8 @@ def prepare(fresh: bool):
 def _complete_derived() -> None:
     """What `demo seed` adds after the raw data, done once here: today's churn run and
     its backtest (the predict and risk views), then the dashboard's facts, rebuilt
-    whenever answers arrived after the last build (e.g. after the pulse top-up)."""
+    whenever answers arrived after the last build (e.g. after the pulse top-up) or a
+    fact table was never built."""
     from flask import current_app
 
     from feedback.reporting.build import rebuild_from_config
@@ -189,12 +190,23 @@ def _complete_derived() -> None:
         select(ReportingBuild.response_mark).where(ReportingBuild.table_name == "customer_months")
     )
     newest = db.session.scalar(select(func.max(Response.id))) or 0
+    if seen is not None and seen >= newest and not _facts_missing():
+        return
+    started = time.perf_counter()
     if seen is None or seen < newest:
-        started = time.perf_counter()
         rebuild_from_config(config)
-        rebuild_facts(config)
-        db.session.commit()
-        print(f"  dashboard facts rebuilt: {time.perf_counter() - started:.0f} s")
+    rebuild_facts(config)
+    db.session.commit()
+    print(f"  dashboard facts rebuilt: {time.perf_counter() - started:.0f} s")
+
+
+def _facts_missing() -> bool:
+    """A fact table added since the data was built (never built here)."""
+    from feedback.reporting.facts import BUILDERS, MONTHLY_SUMS
+    from feedback.reporting.models import ReportingBuild
+
+    built = set(db.session.scalars(select(ReportingBuild.table_name)))
+    return not {*BUILDERS, *MONTHLY_SUMS} <= built
 
 
 def counts(app) -> dict[str, int]:

@@ -21,6 +21,7 @@ from feedback.customers.models import Contact, CustomerSegment, SegmentRun
 from feedback.extensions import db
 from feedback.reporting.build import rebuild
 from feedback.reporting.models import CustomerMonth
+from feedback.reporting.outcomes import rebuild_predict_months
 from feedback.risk.backtests import record_backtest
 from feedback.risk.models import ChurnBacktest
 from tests.support.dash_tree import ids, texts
@@ -131,6 +132,8 @@ def world(create_customer, create_user):
         db.session.add(CustomerSegment(run_id=run.id, customer_id=c[name].id, abc_class=abc,
                                        programme=programme, revenue_12m=Decimal(1000),
                                        rank=1))  # fmt: skip
+    db.session.commit()
+    rebuild_predict_months(CPH)  # the view reads the facts' sums per anchor month
     db.session.commit()
     return {"customers": c, "alice": alice, "bob": bob}
 
@@ -299,6 +302,7 @@ def test_outcomes_on_facts_built_from_transactions_and_answers(create_customer):
     db.session.commit()
     survey_wave(date(2025, 1, 20), {contacts[keep]: 10, contacts[leave]: 3})
     rebuild(through=LAST, base_currency="EUR", tz=CPH, nps_template_keys=["nps"])
+    rebuild_predict_months(CPH)
     db.session.commit()
     o = _outcomes()
     assert o.anchor == ANCHOR

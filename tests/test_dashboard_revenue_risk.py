@@ -17,6 +17,7 @@ from feedback.customers.models import Contact
 from feedback.extensions import db
 from feedback.list_filters import NO_OWNER
 from feedback.reporting.build import rebuild
+from feedback.reporting.outcomes import rebuild_risk_months
 from feedback.risk.models import ChurnRun, ChurnScore
 from tests.support.dash_tree import ids, kind, prop, texts, walk
 from tests.support.history import orders, survey_wave
@@ -33,6 +34,8 @@ def _run(as_of: date, risks: dict, customers: dict) -> ChurnRun:
     for name, risk in risks.items():
         db.session.add(ChurnScore(run_id=run.id, customer_id=customers[name].id, risk=risk,
                                   revenue_12m=Decimal(0), revenue_at_risk=Decimal(0)))  # fmt: skip
+    db.session.commit()
+    rebuild_risk_months(TZ)  # the view reads the facts' sums per month and run
     db.session.commit()
     return run
 

@@ -29,32 +29,33 @@ Outcomes of a group, each with n and a 95 % interval:
   12-month scan and grouping of the facts that costs 300-900 ms over 100,000 customers on
   PostgreSQL, and compares spring with winter.) Left out where the 12 months up to M
   reach back before the facts' first month: revenue there is unknown, not zero.
+
+The figures are sums per anchor month, group and customer filters in `predict_months`
+(feedback.reporting.outcomes), kept with the other dashboard facts: class, programme, owner
+and language are the customer's at the last build, and the figures are as old as that
+build (at most about 15 minutes for anchors whose outcome months are this or last month,
+a day for older ones).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import func, select
 
 from dashboards import stats
 from dashboards.filters import Filters
-from dashboards.periods import local_midnight_utc
-from dashboards.queries.scope import join_customers, latest_run_id, needs_customers
-from feedback.customers.models import Customer
-from feedback.reporting import nps_band
-from feedback.reporting.models import CustomerMonth
+from dashboards.queries.scope import fact_customer_conditions
+from feedback.reporting.models import CustomerMonth, PredictMonth
 from feedback.risk.models import ChurnBacktest
 
 GROUPS = ("promoter", "passive", "detractor", "non_responder", "not_asked")
 GROUP_LABELS = {"promoter": "promoters", "passive": "passives", "detractor": "detractors",
                 "non_responder": "non-responders", "not_asked": "not asked"}  # fmt: skip
 HORIZONS = (6, 12)
-ACTIVE_DAYS = 365
 
 
 def _key(day: date) -> int:
@@ -63,10 +64,6 @@ def _key(day: date) -> int:
 
 def _month(key: int) -> date:
     return date(key // 12, key % 12 + 1, 1)
-
-
-def _last_day(month: date) -> date:
-    return _month(_key(month) + 1) - timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -127,34 +124,11 @@ def choose_anchor(first: date | None, through: date | None, end: date, today: da
     return None, _month(last), ()
 
 
-def _scope(stmt, column, filters: Filters, conn):
-    """Customer filters on `stmt`; language is the customer's."""
-    if needs_customers(filters):
-        stmt = join_customers(stmt, column, filters, latest_run_id(conn))
-    elif filters.language:
-        stmt = stmt.join(Customer, Customer.id == column)
-    if filters.language:
-        stmt = stmt.where(Customer.language == filters.language)
-    return stmt
-
-
-def group_at(cm, anchor: date, tz: ZoneInfo):
-    """SQL: the customer's group at `anchor` (see the module's docstring), from its facts."""
-    edge_12 = local_midnight_utc(_month(_key(anchor) - 11), tz)
-    edge_24 = local_midnight_utc(_month(_key(anchor) - 23), tz)
-    band = nps_band(cm.nps_score)
-    return case(
-        (cm.nps_answered_at >= edge_12, band),
-        (and_(cm.waves_12m > 0, cm.answered_12m == 0), "non_responder"),
-        (cm.nps_answered_at >= edge_24, band),
-        else_="not_asked",
-    )
-
-
 def outcomes_after(conn, filters: Filters, *, tz: ZoneInfo, today: date) -> Outcomes:
-    """Churn and revenue change 6 and 12 months after the anchor month, by group: one
-    grouped statement over the facts of M joined with those of M + 6 and M + 12."""
-    cm = CustomerMonth
+    """Churn and revenue change 6 and 12 months after the anchor month, by group: the
+    anchor's rows of predict_months (the facts of M, M + 6 and M + 12 summed per group and
+    customer filters, kept with the other dashboard facts), summed over the filters."""
+    cm, pm = CustomerMonth, PredictMonth
     first, through = conn.execute(select(func.min(cm.month), func.max(cm.month))).one()
     first, through = _as_date(first), _as_date(through)
     anchor, last, horizons = choose_anchor(first, through, filters.end, today)
@@ -163,29 +137,17 @@ def outcomes_after(conn, filters: Filters, *, tz: ZoneInfo, today: date) -> Outc
         empty = [GroupOutcome(g, 0, {}, {}, {}, {}, {}) for g in GROUPS]
         return Outcomes(None, wanted, last, (), (), empty, first)
 
-    m_key, m_last = _key(anchor), _last_day(anchor)
-    at_m = aliased(cm, name="at_m")
-    later = {h: aliased(cm, name=f"at_m{h}") for h in horizons}
-    group = group_at(at_m, anchor, tz).label("grp")
-    sums = [group, func.count(), func.sum(at_m.revenue_12m)]
-    for at_h in later.values():
-        gone = or_(at_h.last_order_on.is_(None), at_h.last_order_on <= m_last)
-        change = at_h.revenue_12m - at_m.revenue_12m
-        sums += [func.count(at_h.customer_id), func.sum(case((gone, 1), else_=0)),
-                 func.sum(change), func.sum(change * change)]  # fmt: skip
-    stmt = select(*sums).select_from(at_m)
-    for h, at_h in later.items():
-        on = and_(at_h.customer_id == at_m.customer_id, at_h.month == _month(m_key + h))
-        stmt = stmt.outerjoin(at_h, on)
-    stmt = stmt.where(
-        at_m.month == anchor,
-        or_(at_m.revenue_12m > 0, at_m.last_order_on > m_last - timedelta(days=ACTIVE_DAYS)),
-    )
-    stmt = _scope(stmt, at_m.customer_id, filters, conn).group_by(group)
-    found = {row[0]: row[1:] for row in conn.execute(stmt)}
+    sums = [func.sum(pm.n), func.sum(pm.s_rev)]
+    for h in horizons:
+        sums += [func.sum(getattr(pm, f"{name}_{h}"))
+                 for name in ("n", "churned", "s_change", "ss_change")]  # fmt: skip
+    stmt = select(pm.grp, *sums).where(pm.month == anchor, *fact_customer_conditions(pm, filters))
+    if filters.language:
+        stmt = stmt.where(pm.language == filters.language)
+    found = {row[0]: row[1:] for row in conn.execute(stmt.group_by(pm.grp))}
 
     # Revenue before the facts began is unknown, not zero: no revenue change then.
-    known = horizons if m_key - 11 >= _key(first) else ()
+    known = horizons if _key(anchor) - 11 >= _key(first) else ()
     groups = []
     for key in GROUPS:
         n, revenue_m, *rest = found.get(key, (0, 0))
@@ -193,10 +155,10 @@ def outcomes_after(conn, filters: Filters, *, tz: ZoneInfo, today: date) -> Outc
         for h in horizons if key in found else ():
             seen, hits, total, total_sq, *rest = rest
             churned[h] = int(hits or 0)
-            churn[h] = stats.proportion(churned[h], int(seen))
+            churn[h] = stats.proportion(churned[h], int(seen or 0))
             if h in known:
                 before[h] = _f(revenue_m)
-                change[h] = stats.mean(int(seen), _f(total), _f(total_sq))
+                change[h] = stats.mean(int(seen or 0), _f(total), _f(total_sq))
                 change_pct[h] = _pct(_f(total), before[h])
         groups.append(GroupOutcome(key, int(n), churn, churned, change, change_pct, before))
     return Outcomes(anchor, wanted, last, horizons, known, groups, first)

@@ -9,7 +9,14 @@ HIGH_RISK or more, the "high" level of the risk badges on the staff pages; a det
 customer in the detractor group of view 2 (newest NPS answer within 24 months a 0-6, and
 not silent in the waves of the last 12 months). Amounts are revenue_12m of the snapshot, in
 the base currency; the At-risk list ranks by the churn run's own copy of that revenue, so
-its sums can differ a little when the run and the snapshot are of different days."""
+its sums can differ a little when the run and the snapshot are of different days.
+
+The figures are sums per snapshot month, churn run, kind and customer filters in
+`risk_months` (feedback.reporting.outcomes), kept with the other dashboard facts: class,
+programme, owner and language are the customer's at the last build, and the figures are as
+old as that build (this and last month: at most about 15 minutes; older months: a day). A
+churn run newer than the last build is not summed yet: until the next build (15 minutes at
+most) the view shows the run before it, and says which."""
 
 from __future__ import annotations
 
@@ -17,26 +24,19 @@ from dataclasses import dataclass, field
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import func, select
 
 from dashboards import stats
 from dashboards.filters import Filters
-from dashboards.queries.behaviour import (
-    UNCLASSIFIED,
-    customer_group,
-    money,
-    ratio,
-    scope_facts,
-    snapshot,
-    snapshot_facts,
-)
-from dashboards.queries.scope import latest_run_id
+from dashboards.queries.behaviour import UNCLASSIFIED, ratio, snapshot
+from dashboards.queries.scope import fact_customer_conditions
+from feedback import risk
 from feedback.auth.models import User
-from feedback.customers.models import Customer, CustomerSegment
 from feedback.list_filters import NO_OWNER
-from feedback.risk.models import ChurnRun, ChurnScore
+from feedback.reporting.models import RiskMonth
+from feedback.risk.models import ChurnRun
 
-HIGH_RISK = 60  # risk >= 60 is "high" on the staff pages (templates/risk/at_risk.html)
+HIGH_RISK = risk.HIGH_RISK  # summed into risk_months at the build; the view names it
 KINDS = ("both", "high risk only", "detractor only")  # the at-risk kinds, worst first
 NO_OWNER_LABEL = "No owner"
 
@@ -114,34 +114,42 @@ def churn_run(conn, day: date) -> Run | None:
     return Run(*row) if row else None
 
 
+def summed_run(conn, month: date, day: date) -> Run | None:
+    """The newest churn run as of `day` that risk_months holds for `month` (a run newer
+    than the last build is not summed yet: the one before it stands in)."""
+    rm = RiskMonth
+    row = conn.execute(select(rm.run_id, rm.run_as_of)
+                       .where(rm.month == month, rm.run_as_of <= day)
+                       .order_by(rm.run_as_of.desc()).limit(1)).first()  # fmt: skip
+    return Run(row[0], _day(row[1])) if row else None
+
+
 def revenue_risk(conn, filters: Filters, *, tz: ZoneInfo) -> RevenueRisk:
-    """One statement grouped by owner, class and kind; the rows and totals roll up here."""
+    """The month's rows of risk_months for the run as of the period's last day, grouped by
+    owner, class and kind; the rows and totals roll up here."""
     snap = snapshot(filters, tz)
-    run = churn_run(conn, filters.end)
-    f = snapshot_facts(snap)
-    revenue = money(f.c.revenue_12m)
-    high = ChurnScore.risk >= HIGH_RISK if run else False
-    detractor = customer_group(f, snap) == "detractor"
-    kind = case(
-        (and_(high, detractor), KINDS[0]), (high, KINDS[1]), (detractor, KINDS[2]), else_="none"
-    ).label("k")
+    run = summed_run(conn, snap.month, filters.end)
+    rm = RiskMonth
     owner_label = func.coalesce(func.nullif(User.name, ""), User.email)
-    stmt = select(
-        Customer.owner_id, owner_label.label("o"),
-        func.coalesce(CustomerSegment.abc_class, UNCLASSIFIED).label("c"), kind,
-        func.count(), func.sum(revenue), func.sum(revenue * revenue), func.count(ChurnScore.risk),
-        func.sum(ChurnScore.risk * revenue) / 100.0,
-    ).select_from(f)  # fmt: skip
-    stmt = scope_facts(stmt, f, filters, latest_run_id(conn))
-    stmt = stmt.outerjoin(User, User.id == Customer.owner_id).outerjoin(
-        ChurnScore,
-        and_(ChurnScore.customer_id == f.c.customer_id, ChurnScore.run_id == (run.id if run
-                                                                              else -1)),
+    stmt = (
+        select(rm.owner_id, owner_label.label("o"),
+               func.coalesce(rm.abc_class, UNCLASSIFIED).label("c"), rm.kind,
+               func.sum(rm.n), func.sum(rm.s_rev), func.sum(rm.ss_rev), func.sum(rm.scored),
+               func.sum(rm.s_loss))
+        .outerjoin(User, User.id == rm.owner_id)
+        .where(rm.month == snap.month, *fact_customer_conditions(rm, filters),
+               rm.run_as_of == run.as_of if run else rm.run_as_of.is_(None))
+        .group_by(rm.owner_id, "o", "c", rm.kind)
     )  # fmt: skip
-    stmt = stmt.group_by(Customer.owner_id, "o", "c", "k")
+    if filters.language:
+        stmt = stmt.where(rm.language == filters.language)
     total, owners, classes = RiskRow(None, "All customers"), {}, {}
-    for owner_id, owner, abc_class, k, n, rev, rev_sq, scored, loss in conn.execute(stmt):
-        figures = (k, int(n), float(rev or 0), float(rev_sq or 0), int(scored), float(loss or 0))
+    rows = conn.execute(stmt).all()
+    if not rows and run is None:  # the month not summed: say which run there would be
+        run = churn_run(conn, filters.end)
+    for owner_id, owner, abc_class, k, n, rev, rev_sq, scored, loss in rows:
+        figures = (k, int(n), float(rev or 0), float(rev_sq or 0), int(scored or 0),
+                   float(loss or 0))  # fmt: skip
         key = NO_OWNER if owner_id is None else owner_id
         owners.setdefault(key, RiskRow(key, owner or NO_OWNER_LABEL)).add(*figures)
         classes.setdefault(abc_class, RiskRow(abc_class, abc_class)).add(*figures)
@@ -149,3 +157,7 @@ def revenue_risk(conn, filters: Filters, *, tz: ZoneInfo) -> RevenueRisk:
     by_owner = sorted(owners.values(), key=lambda r: (-r.at_risk, -r.revenue, r.label))
     by_class = sorted(classes.values(), key=lambda r: (r.key == UNCLASSIFIED, r.key))
     return RevenueRisk(snap.month, run, total, by_owner, by_class)
+
+
+def _day(value) -> date:
+    return date.fromisoformat(value) if isinstance(value, str) else value

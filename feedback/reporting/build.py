@@ -154,7 +154,7 @@ def _first_activity(tz: ZoneInfo, through: int) -> int | None:
     return min(min(keys), through) if keys else None
 
 
-def _settings_for_big_statements() -> None:
+def settings_for_big_statements() -> None:
     if _dialect() == "postgresql":  # for this transaction only
         db.session.execute(text("SET LOCAL work_mem = '256MB'"))
         db.session.execute(text("SET LOCAL jit = off"))  # compiling costs more than it saves
@@ -223,7 +223,7 @@ def rebuild(*, through: date | None = None, base_currency: str, tz: ZoneInfo,
     if first is None:  # nothing happened yet: an empty table
         rows, first = _replace_all(None, {}), last
     else:
-        _settings_for_big_statements()
+        settings_for_big_statements()
         got = _sources(first, last, sources_from=first, waves_from=first, tz=tz,
                        base_currency=base_currency,
                        nps_template_keys=nps_template_keys)  # fmt: skip
@@ -252,7 +252,7 @@ def refresh(*, base_currency: str, tz: ZoneInfo, nps_template_keys,
                        nps_template_keys=nps_template_keys, reason=reason)  # fmt: skip
     marks = _marks()
     previous = current - 1
-    _settings_for_big_statements()
+    settings_for_big_statements()
     got = _sources(previous - 11, current, sources_from=previous, waves_from=previous - 11,
                    tz=tz, base_currency=base_currency,
                    nps_template_keys=nps_template_keys)  # fmt: skip

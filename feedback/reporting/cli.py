@@ -11,7 +11,6 @@ from flask.cli import AppGroup
 
 from feedback.extensions import db
 from feedback.reporting import build
-from feedback.reporting.groups import rebuild_group_months
 from feedback.surveys.templates import TemplateError, load_templates
 
 reporting_cli = AppGroup("reporting", help="The pre-computed facts behind the dashboard.")
@@ -40,6 +39,14 @@ def parse_month(value: str, *, latest: date) -> date:
     return month
 
 
+def _rebuild_sums(tz, since: date | None = None) -> None:
+    """The dashboard's sums of the monthly facts (group_months, predict_months, ...)."""
+    from feedback.reporting.facts import MONTHLY_SUMS
+
+    for rebuild_sums in MONTHLY_SUMS.values():
+        rebuild_sums(tz, since)
+
+
 @reporting_cli.command("rebuild")
 @click.option("--through", "through_text", metavar="YYYY-MM", default=None,
               help="The last month to build (default: the current month).")  # fmt: skip
@@ -55,7 +62,7 @@ def rebuild_command(through_text):
             exc.param_hint = "'--through'"
             raise
     result = build.rebuild(through=through, **settings)
-    rebuild_group_months(settings["tz"])  # the dashboard's sums of the monthly facts
+    _rebuild_sums(settings["tz"])
     db.session.commit()
     click.echo(result.summary() + ".")
 
@@ -65,7 +72,7 @@ def refresh_command():
     """Recompute the previous and the current month (rebuilds when that is not enough)."""
     settings = _settings()
     result = build.refresh(**settings)
-    rebuild_group_months(settings["tz"], None if result.kind == "rebuild" else result.first)
+    _rebuild_sums(settings["tz"], None if result.kind == "rebuild" else result.first)
     db.session.commit()
     click.echo(result.summary() + ".")
 

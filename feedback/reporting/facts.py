@@ -1,10 +1,10 @@
 """The dashboard's facts besides customer_months: answer_days, driver_days, theme_days,
-invitation_facts, outcome_facts and case_facts, rebuilt whole, and group_months (sums of
-customer_months), rebuilt from the previous month on or, after the monthly facts were
-rebuilt, whole. Comments not yet analysed are analysed first (feedback.analysis.store), so
-theme_days counts them. Kept by the `refresh_reporting` job and `feedback reporting facts`.
-Each build is recorded in reporting_builds, so the dashboard can say how old its figures
-are."""
+invitation_facts, outcome_facts and case_facts, rebuilt whole, and group_months,
+predict_months and risk_months (sums of customer_months), rebuilt from the previous month
+on or, after the monthly facts were rebuilt, whole. Comments not yet analysed are analysed
+first (feedback.analysis.store), so theme_days counts them. Kept by the `refresh_reporting`
+job and `feedback reporting facts`. Each build is recorded in reporting_builds, so the
+dashboard can say how old its figures are."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from feedback.reporting.answers import (
 from feedback.reporting.cases import rebuild_case_facts
 from feedback.reporting.groups import rebuild_group_months
 from feedback.reporting.models import ReportingBuild
+from feedback.reporting.outcomes import rebuild_predict_months, rebuild_risk_months
 from feedback.reporting.waves import rebuild_invitation_facts, rebuild_outcome_facts
 
 BUILDERS = {
@@ -33,6 +34,13 @@ BUILDERS = {
     "invitation_facts": rebuild_invitation_facts,
     "outcome_facts": rebuild_outcome_facts,
     "case_facts": rebuild_case_facts,
+}
+
+# Sums of customer_months, rebuilt from a month on (see rebuild_facts).
+MONTHLY_SUMS = {
+    "group_months": rebuild_group_months,
+    "predict_months": rebuild_predict_months,
+    "risk_months": rebuild_risk_months,
 }
 
 
@@ -47,9 +55,9 @@ class FactsResult:
 
 
 def rebuild_facts(config, now: datetime | None = None, *, all_months: bool = True) -> FactsResult:
-    """Rebuild the fact tables and record when; group_months only from the previous month
-    on unless `all_months` (after a rebuild of customer_months). Flushes; the caller
-    commits."""
+    """Rebuild the fact tables and record when; the sums of customer_months only from the
+    previous month on unless `all_months` (after a rebuild of customer_months). Flushes;
+    the caller commits."""
     tz = ZoneInfo(config["FEEDBACK_TIMEZONE"])
     now = now or utcnow()
     started = time.perf_counter()
@@ -62,9 +70,9 @@ def rebuild_facts(config, now: datetime | None = None, *, all_months: bool = Tru
         _record(table, now, result.rows[table], config["FEEDBACK_BASE_CURRENCY"], tz)
     this_month = now.astimezone(tz).date().replace(day=1)
     since = None if all_months else (this_month - timedelta(days=1)).replace(day=1)
-    result.rows["group_months"] = rebuild_group_months(tz, since)
-    _record("group_months", now, result.rows["group_months"], config["FEEDBACK_BASE_CURRENCY"],
-            tz)  # fmt: skip
+    for table, build in MONTHLY_SUMS.items():
+        result.rows[table] = build(tz, since)
+        _record(table, now, result.rows[table], config["FEEDBACK_BASE_CURRENCY"], tz)
     result.seconds = time.perf_counter() - started
     return result
 

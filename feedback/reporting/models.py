@@ -335,3 +335,68 @@ class ScatterPoint(db.Model):
     rev: Mapped[float] = mapped_column(Float)  # revenue_12m in the base currency
     chg: Mapped[float] = mapped_column(Float)  # revenue_12m - revenue_prev_12m
     pick: Mapped[int] = mapped_column(BigInteger)  # the sample's order
+
+
+class PredictMonth(db.Model):
+    """customer_months summed per anchor month M, NPS group and the customer filters, with
+    what the customers did 6 and 12 months after M: the figures of "Does NPS predict
+    behaviour here?" (view 3) without joining 100,000 customers' facts three times per
+    click. Groups and the customers counted as dashboards/queries/predict.py defines them
+    (customers active at M; group from the newest NPS answer within 12 months, silence in
+    the waves, an answer 13-24 months old, else not asked). Class, programme, owner and
+    language are the customer's at the build. For each horizon h (6, 12): how many of the
+    customers have facts at M + h (none while M + h is not built), how many of those placed
+    no order after M, and Σ and Σ² of their revenue_12m at M + h minus at M. Money in the
+    base currency, summed as floats. Kept by feedback.reporting.outcomes."""
+
+    __tablename__ = "predict_months"
+    __table_args__ = (Index("ix_predict_months_month", "month"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"),
+                                    primary_key=True)  # fmt: skip
+    month: Mapped[date] = mapped_column(Date)  # the anchor month M
+    grp: Mapped[str] = mapped_column(String(14))  # promoter ... non_responder, not_asked
+    abc_class: Mapped[str | None] = mapped_column(String(1))
+    programme: Mapped[str | None] = mapped_column(String(6))
+    owner_id: Mapped[int | None] = mapped_column(Integer)
+    language: Mapped[str] = mapped_column(String(2))
+    n: Mapped[int] = mapped_column(Integer)  # customers active at M
+    s_rev: Mapped[float] = mapped_column(Float)  # Σ revenue_12m at M
+    n_6: Mapped[int] = mapped_column(Integer)  # of n, those with facts at M + 6
+    churned_6: Mapped[int] = mapped_column(Integer)  # of n_6, no order after M up to M + 6
+    s_change_6: Mapped[float] = mapped_column(Float)  # Σ revenue_12m at M + 6 minus at M
+    ss_change_6: Mapped[float] = mapped_column(Float)
+    n_12: Mapped[int] = mapped_column(Integer)
+    churned_12: Mapped[int] = mapped_column(Integer)
+    s_change_12: Mapped[float] = mapped_column(Float)
+    ss_change_12: Mapped[float] = mapped_column(Float)
+
+
+class RiskMonth(db.Model):
+    """customer_months of a snapshot month joined with a churn run's scores, summed per
+    at-risk kind and the customer filters: the figures of "Revenue at risk" (view 5). One
+    set of rows per month and each churn run a day of that month can see: the newest run
+    before the month began (or none: run_id NULL) and every run dated within it. Kinds,
+    groups and customers counted as dashboards/queries/revenue_risk.py defines them; class,
+    programme, owner and language are the customer's at the build. Money in the base
+    currency, summed as floats. Kept by feedback.reporting.outcomes."""
+
+    __tablename__ = "risk_months"
+    __table_args__ = (Index("ix_risk_months_month_run", "month", "run_as_of"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"),
+                                    primary_key=True)  # fmt: skip
+    month: Mapped[date] = mapped_column(Date)  # the snapshot month
+    # The churn run (None: no run as of the month's first days); a deleted run's rows go.
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("churn_runs.id", ondelete="CASCADE"))
+    run_as_of: Mapped[date | None] = mapped_column(Date)  # the run's as_of, copied
+    kind: Mapped[str] = mapped_column(String(14))  # both | high risk only | detractor only | none
+    abc_class: Mapped[str | None] = mapped_column(String(1))
+    programme: Mapped[str | None] = mapped_column(String(6))
+    owner_id: Mapped[int | None] = mapped_column(Integer)
+    language: Mapped[str] = mapped_column(String(2))
+    n: Mapped[int] = mapped_column(Integer)
+    s_rev: Mapped[float] = mapped_column(Float)  # Σ revenue_12m
+    ss_rev: Mapped[float] = mapped_column(Float)
+    scored: Mapped[int] = mapped_column(Integer)  # customers with a score in the run
+    s_loss: Mapped[float] = mapped_column(Float)  # Σ risk / 100 × revenue_12m over those

@@ -9,9 +9,10 @@ from feedback.auth.decorators import require_role
 from feedback.customers.models import ABC_CLASSES, PROGRAMMES
 from feedback.customers.queries import owner_choices
 from feedback.list_filters import parse_segment_filters, shown, whole_number
-from feedback.risk import queries
+from feedback.risk import queries, risk_level
 
 bp = Blueprint("risk", __name__)
+bp.add_app_template_global(risk_level)  # the badges on every page that shows a risk
 PER_PAGE = 50
 
 
