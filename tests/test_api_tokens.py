@@ -279,7 +279,15 @@ def test_cli_creates_lists_and_revokes(runner):
     assert listed.exit_code == 0, listed.output
     header, row = listed.output.splitlines()
     assert header.split() == [
-        "name", "prefix", "scopes", "acts", "as", "created", "last", "used", "revoked"
+        "name",
+        "prefix",
+        "scopes",
+        "acts",
+        "as",
+        "created",
+        "last",
+        "used",
+        "revoked",
     ]
     assert row.startswith("ERP nightly") and f"{token.prefix}…" in row and "read,write" in row
     assert secret not in listed.output

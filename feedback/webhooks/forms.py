@@ -40,7 +40,9 @@ class EndpointForm(FlaskForm):
 
 
 class EventsForm(FlaskForm):
-    events = CheckboxesField("Send these events", choices=choices((event, event) for event in EVENT_TYPES))
+    events = CheckboxesField(
+        "Send these events", choices=choices((event, event) for event in EVENT_TYPES)
+    )
 
 
 class ActionForm(FlaskForm):

@@ -58,7 +58,8 @@ def to_records(rows: object, columns: tuple[str, ...], report: ImportReport) -> 
         types = [set(map(type, column)) for column in cells]
         texts = ("\x1f".join(filter(None, column)) for column in cells)
         if all(kinds <= {str, type(None)} for kinds in types) and not any(
-            "\0" in text for text in texts  # no database stores a NUL in text
+            "\0" in text
+            for text in texts  # no database stores a NUL in text
         ):
             return Records(columns, [
                 [value or "" for value in column] if type(None) in kinds else column
