@@ -30,8 +30,11 @@ def ids_inline(values) -> bindparam:
 def fan_out(*, now: datetime | None = None, limit: int = FANOUT_BATCH) -> tuple[int, int]:
     """One batch of outbox events into deliveries; commits. Returns (events, deliveries)."""
     now = now or utcnow()
+    # Keyed by schema too: advisory locks are per database, and two installations (or two
+    # test runs) in schemas of one database must not skip each other's fan-out.
     if is_postgres() and not db.session.scalar(
-        text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": _FANOUT_LOCK}
+        text("SELECT pg_try_advisory_xact_lock(:key, hashtext(current_schema()))"),
+        {"key": _FANOUT_LOCK},
     ):
         db.session.rollback()
         return 0, 0  # another worker is fanning out right now
