@@ -375,8 +375,9 @@ def test_the_openapi_document_and_its_reference_page_are_served(client):
     assert "/api/v1/transactions" in spec["paths"]
     assert {tag["name"] for tag in spec["tags"]} >= {"Customers", "Contacts", "Transactions"}
     page = client.get("/api/docs").get_data(as_text=True)
-    assert "/static/vendor/swagger-ui/swagger-ui-bundle.js" in page
-    assert client.get("/static/vendor/swagger-ui/swagger-ui-bundle.js").status_code == 200
+    assert "/api/docs/assets/swagger-ui-bundle.js" in page
+    for asset in ("swagger-ui-bundle.js", "swagger-ui-standalone-preset.js", "swagger-ui.css"):
+        assert client.get(f"/api/docs/assets/{asset}").status_code == 200
 
 
 def test_an_unknown_query_parameter_is_refused_not_ignored(client):

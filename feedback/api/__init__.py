@@ -19,6 +19,9 @@ from feedback.api.errors import register_error_handlers
 from feedback.extensions import api, csrf, limiter
 
 API_PREFIX = "/api/v1"
+# Swagger UI's files come from the swagger-ui-py package (Swagger UI 5, which reads OpenAPI
+# 3.1), served by the app itself: the reference page needs no CDN.
+DOCS_ASSETS = "/api/docs/assets"
 
 DESCRIPTION = """Feedback Loop's REST API: customers, contacts and transactions in (bulk
 upserts with the CSV imports' checks), surveys, waves, responses, cases, churn scores and the
@@ -39,7 +42,7 @@ def init_api(app) -> None:
     app.config.setdefault("OPENAPI_URL_PREFIX", "/api")
     app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
     app.config.setdefault("OPENAPI_SWAGGER_UI_PATH", "docs")
-    app.config.setdefault("OPENAPI_SWAGGER_UI_URL", "/static/vendor/swagger-ui/")
+    app.config.setdefault("OPENAPI_SWAGGER_UI_URL", f"{DOCS_ASSETS}/")
     from feedback.api.schemas import Problem
 
     api.ERROR_SCHEMA = Problem
@@ -54,6 +57,7 @@ def init_api(app) -> None:
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "fl_… token"}
     )
+    app.register_blueprint(_docs_assets_blueprint())
     from feedback.api import cases, customers, reports, responses, surveys
 
     for module in (customers, surveys, responses, cases, reports):
@@ -79,6 +83,17 @@ class ApiBlueprint(Blueprint):
     def route(self, rule, *, parameters=None, tags=None, **options):
         return super().route(rule, parameters=parameters, tags=tags or [TAGS[self.name]],
                              **options)  # fmt: skip
+
+
+def _docs_assets_blueprint():
+    from importlib.resources import files
+
+    from flask import Blueprint as FlaskBlueprint
+
+    folder = str(files("swagger_ui") / "static")
+    return FlaskBlueprint(
+        "api_docs_assets", __name__, static_folder=folder, static_url_path=DOCS_ASSETS
+    )
 
 
 def make_blueprint(name: str, path: str, description: str) -> ApiBlueprint:
