@@ -142,6 +142,10 @@ class Config:
         self.FEEDBACK_PUBLIC_RATE_LIMIT = env.get("FEEDBACK_PUBLIC_RATE_LIMIT", "300 per minute")
         # REST API calls per integration token (a 10,000-row upsert is one call).
         self.FEEDBACK_API_RATE_LIMIT = env.get("FEEDBACK_API_RATE_LIMIT", "600 per minute")
+        # Rows one transaction batch may hold (POST /api/v1/transactions/batches).
+        self.FEEDBACK_API_BATCH_MAX_ROWS = parse_int(
+            env.get("FEEDBACK_API_BATCH_MAX_ROWS"), 5_000_000, "FEEDBACK_API_BATCH_MAX_ROWS"
+        )
         # Outgoing webhooks: the POST's timeout (s); an endpoint whose every attempt failed for
         # this many hours is disabled; plain http:// only to localhost unless allowed; how long
         # events and the delivery log are kept (days).

@@ -7,3 +7,7 @@ class DomainError(Exception):
 
 class NotFound(DomainError):
     """The thing asked for does not exist."""
+
+
+class Conflict(DomainError):
+    """The thing exists but its state refuses the request (e.g. a batch already committed)."""

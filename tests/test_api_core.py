@@ -397,3 +397,10 @@ def test_a_nul_character_is_a_row_problem_not_a_server_error(client):
     rows = [{"external_id": "C1", "name": "Acme\u0000"}, {"external_id": "C2", "name": "Fine"}]
     body = _problem(client.post("/api/v1/customers", headers=_token(), json={"rows": rows}), 422)
     assert body["errors"] == [{"row": 0, "field": "name", "message": "holds a NUL character"}]
+
+
+@pytest.mark.parametrize("path", ["contacts", "transactions"])
+def test_an_id_beyond_any_row_is_404_not_a_database_error(client, path):
+    """Ids are 32-bit: PostgreSQL refuses to compare with a larger one (found by
+    Schemathesis)."""
+    _problem(client.get(f"/api/v1/{path}/486093595604473344", headers=_token()), 404)

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
-from feedback.customers.models import Transaction
+from feedback.customers.models import Transaction, TransactionBatch
 from feedback.extensions import db
 from feedback.integrations import tokens
 
@@ -66,6 +66,22 @@ def test_a_nights_orders_go_in_once_however_often_the_script_runs(
     assert "3 created" in out.getvalue()
 
 
+def test_a_large_export_goes_in_parts_over_two_connections(
+    push_orders, served, tmp_path, create_customer, monkeypatch
+):
+    create_customer(external_id="10042")
+    monkeypatch.setattr(push_orders, "BATCH", 2)  # 5 rows: parts of 2, 2 and 1
+    export = tmp_path / "orders.csv"
+    export.write_text("customer_external_id,date,amount,currency,transaction_id\n" + "".join(
+        f"10042,2026-12-0{n},{n}0.00,EUR,F-{n}\n" for n in range(1, 6)
+    ), encoding="utf-8")  # fmt: skip
+    out = io.StringIO()
+    totals = push_orders.push(str(export), served, _secret(), out=out, connections=2)
+    assert totals == {"rows": 5, "created": 5, "updated": 0, "unchanged": 0}
+    assert "part 3 of 3: 1 rows sent" in out.getvalue()
+    assert db.session.scalar(select(func.count()).select_from(Transaction)) == 5
+
+
 def test_a_bad_export_stops_with_every_problem_and_saves_nothing(
     push_orders, served, tmp_path, create_customer
 ):
@@ -84,3 +100,5 @@ def test_a_bad_export_stops_with_every_problem_and_saves_nothing(
     assert "row 1, customer_external_id: unknown customer '99999'" in message
     assert "row 1, date:" in message
     assert db.session.scalar(select(func.count()).select_from(Transaction)) == 0
+    db.session.expire_all()
+    assert db.session.scalars(select(TransactionBatch.status)).all() == ["abandoned"]

@@ -58,9 +58,9 @@ def init_api(app) -> None:
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "fl_… token"}
     )
     app.register_blueprint(_docs_assets_blueprint())
-    from feedback.api import cases, customers, reports, responses, surveys
+    from feedback.api import batches, cases, customers, reports, responses, surveys
 
-    for module in (customers, surveys, responses, cases, reports):
+    for module in (customers, batches, surveys, responses, cases, reports):
         for blueprint in module.blueprints():
             _register(blueprint)
     # flask-smorest names each tag after its blueprint ("api_customers"); the reference

@@ -57,18 +57,7 @@ def bulk_upsert(kind: str, dry_run: bool):
         dry_run=dry_run, max_listed=MAX_LISTED,
     )  # fmt: skip
     if not report.ok:
-        errors = [
-            {**({"row": p.line} if p.line is not None else {}), "field": p.column,
-             "message": p.message}
-            for p in report.problems
-        ]  # fmt: skip
-        return problem(
-            422,
-            f"{report.problem_count} problem{'s' if report.problem_count != 1 else ''} in "
-            f"{report.rows} rows; nothing was saved.",
-            kind="invalid-rows",
-            errors=errors,
-        )
+        return rows_problem(report)
     if dry_run:
         db.session.rollback()  # the check staged rows in a temporary table: drop them
     return {
@@ -78,3 +67,19 @@ def bulk_upsert(kind: str, dry_run: bool):
         "unchanged": report.unchanged,
         "dry_run": dry_run,
     }
+
+
+def rows_problem(report, saved: str = "nothing was saved"):
+    """422 listing every problem of a refused request by row and field."""
+    errors = [
+        {**({"row": p.line} if p.line is not None else {}), "field": p.column,
+         "message": p.message}
+        for p in report.problems
+    ]  # fmt: skip
+    return problem(
+        422,
+        f"{report.problem_count} problem{'s' if report.problem_count != 1 else ''} in "
+        f"{report.rows} rows; {saved}.",
+        kind="invalid-rows",
+        errors=errors,
+    )

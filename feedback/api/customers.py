@@ -22,6 +22,7 @@ from feedback.api.schemas import (
     UpdatedSinceArgs,
     bulk_body,
     decimal_text,
+    known_id,
     page_schema,
 )
 from feedback.problems import PROBLEM_MIMETYPE
@@ -188,7 +189,7 @@ def _contact_routes(bp) -> None:
     @bp.alt_response(404, schema=Problem, content_type=PROBLEM_MIMETYPE)
     def get_contact(contact_id):
         """One contact"""
-        return records.get_contact(contact_id)
+        return records.get_contact(known_id(contact_id, "contact"))
 
     _bulk_route(bp, "contacts", ContactRow)
 
@@ -211,6 +212,6 @@ def _transaction_routes(bp) -> None:
     @bp.alt_response(404, schema=Problem, content_type=PROBLEM_MIMETYPE)
     def get_transaction(transaction_id):
         """One transaction"""
-        return records.get_transaction(transaction_id)
+        return records.get_transaction(known_id(transaction_id, "transaction"))
 
     _bulk_route(bp, "transactions", TransactionRow)

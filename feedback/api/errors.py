@@ -9,7 +9,7 @@ from flask_limiter.errors import RateLimitExceeded
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from feedback.api.pagination import BadCursor
-from feedback.errors import DomainError, NotFound
+from feedback.errors import Conflict, DomainError, NotFound
 from feedback.extensions import db, limiter
 from feedback.problems import http_problem, problem
 
@@ -20,6 +20,7 @@ def register_error_handlers(blueprint) -> None:
     blueprint.register_error_handler(RateLimitExceeded, _rate_limited)
     blueprint.register_error_handler(HTTPException, _http_error)
     blueprint.register_error_handler(NotFound, lambda exc: _rolled_back(404, str(exc)))
+    blueprint.register_error_handler(Conflict, lambda exc: _rolled_back(409, str(exc)))
     blueprint.register_error_handler(BadCursor, lambda exc: _rolled_back(400, str(exc)))
     blueprint.register_error_handler(DomainError, lambda exc: _rolled_back(422, str(exc)))
     blueprint.register_error_handler(InternalServerError, _server_error)

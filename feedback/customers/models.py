@@ -1,4 +1,5 @@
-"""Customers, their contacts, their transactions, currency rates and segment snapshots."""
+"""Customers, their contacts, their transactions (and batches of them on their way in through
+the API), currency rates and segment snapshots."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ POTENTIALS = ("high", "medium", "low")
 LANGUAGES = ("en", "da", "sv", "nb")
 CONTACT_STATUSES = ("active", "opted_out", "bounced")
 TRANSACTION_KINDS = ("order", "credit")
+BATCH_STATUSES = ("open", "committed", "abandoned")
 ABC_CLASSES = ("A", "B", "C", "D")
 PROGRAMMES = ("grow", "retain")
 
@@ -109,6 +111,53 @@ class Transaction(db.Model):
     amount: Mapped[Decimal] = mapped_column(Money)  # in `currency`; negative for credits
     currency: Mapped[str] = mapped_column(String(3))  # ISO 4217
     kind: Mapped[str] = mapped_column(String(6))  # order | credit
+    external_id: Mapped[str | None] = mapped_column(String(100))
+    fingerprint: Mapped[str | None] = mapped_column(String(40))
+
+
+class TransactionBatch(db.Model):
+    """A night's transactions sent through the API in many requests and merged into
+    `transactions` at once when the client commits (feedback.customers.imports.batches).
+    Only the token that opened it sees it; an open batch expires after a day."""
+
+    __tablename__ = "transaction_batches"
+    __table_args__ = (
+        CheckConstraint(_in("status", BATCH_STATUSES), name="status"),
+        Index("ix_transaction_batches_status", "status", "expires_at"),  # the sweep
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_id: Mapped[int] = mapped_column(ForeignKey("api_tokens.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(10), default="open")
+    rows: Mapped[int] = mapped_column(Integer, default=0)  # staged so far
+    requests: Mapped[int] = mapped_column(Integer, default=0)  # requests that added rows
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What the commit did (None until then)
+    created: Mapped[int | None] = mapped_column(Integer)
+    updated: Mapped[int | None] = mapped_column(Integer)
+    unchanged: Mapped[int | None] = mapped_column(Integer)
+    superseded: Mapped[int | None] = mapped_column(Integer)  # a later row had its identity
+
+
+class StagedTransaction(db.Model):
+    """A checked row of an open batch, as the import engine stages it. Neither column is a
+    foreign key: PostgreSQL checks one row by row, which would cost every 10,000-row request
+    as much again as staging it. The commit's merge checks the customers (the transactions'
+    own key), and rows leave with their batch (committed, abandoned or expired). No index on
+    batch_id either: the table holds only open batches' rows (usually one night's), which a
+    commit reads whole anyway, and every index is paid for by every row staged."""
+
+    __tablename__ = "transaction_batch_rows"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    batch_id: Mapped[int] = mapped_column(Integer)
+    customer_id: Mapped[int] = mapped_column(Integer)
+    date: Mapped[date] = mapped_column(Date)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(String(3))
+    kind: Mapped[str] = mapped_column(String(6))
     external_id: Mapped[str | None] = mapped_column(String(100))
     fingerprint: Mapped[str | None] = mapped_column(String(40))
 

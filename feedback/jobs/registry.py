@@ -122,6 +122,15 @@ def _forget_idempotency_keys(app) -> str:
     return f"{forget_old_keys()} API idempotency keys past 24 hours forgotten"
 
 
+def _sweep_transaction_batches(app) -> str:
+    from feedback.customers.imports.batches import sweep_batches
+    from feedback.extensions import db
+
+    expired, forgotten = sweep_batches()
+    db.session.commit()
+    return f"{expired} expired transaction batches dropped, {forgotten} closed ones forgotten"
+
+
 def _deliver_webhooks(app) -> str:
     from feedback.webhooks.dispatch import run
 
@@ -153,6 +162,7 @@ JOBS = {
         Job("refresh_reporting", 900, _refresh_reporting),
         Job("recompute_churn", 7 * 24 * 3600, _recompute_churn),
         Job("forget_idempotency_keys", 3600, _forget_idempotency_keys),
+        Job("sweep_transaction_batches", 3600, _sweep_transaction_batches),
         # The scheduler's tick: an event leaves within seconds of its change's commit.
         Job("deliver_webhooks", 5, _deliver_webhooks),
     )

@@ -65,10 +65,11 @@ def run_import(
 
 def run_records(
     kind: str, rows: object, *, base_currency: str, dry_run: bool = False,
-    max_listed: int = MAX_LISTED_PROBLEMS,
+    max_listed: int = MAX_LISTED_PROBLEMS, **options,
 ) -> ImportReport:  # fmt: skip
     """Import the rows of an API request (JSON objects keyed by column name) with the file's
-    checks, all or nothing like a file; problems name the 0-based row and the field."""
+    checks, all or nothing like a file; problems name the 0-based row and the field.
+    `options` go to the importer (transactions: `stager`, see batches)."""
     importer = _IMPORTERS.get(kind)
     if importer is None:
         raise DomainError(f"unknown import kind {kind!r} (use {', '.join(IMPORT_KINDS)})")
@@ -78,7 +79,8 @@ def run_records(
     if records is not None:
         index = {name: position for position, name in enumerate(columns)}
         index["__width__"] = len(columns)
-        importer.import_rows(records, index, report, base_currency=base_currency, dry_run=dry_run)
+        importer.import_rows(records, index, report, base_currency=base_currency, dry_run=dry_run,
+                             **options)  # fmt: skip
     return report
 
 

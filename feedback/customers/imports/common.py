@@ -58,9 +58,17 @@ def customer_ids(only: set[str] | None = None) -> dict[str, int]:
     try:
         if only is None:
             cursor.execute("SELECT external_id, id FROM customers")
-        elif connection.dialect.name == "postgresql":
+        elif connection.dialect.name == "postgresql" and "\x1f" in "".join(only):
             cursor.execute(
                 "SELECT external_id, id FROM customers WHERE external_id = ANY(%s)", (list(only),)
+            )
+        elif connection.dialect.name == "postgresql":
+            # One text parameter split by the server: psycopg dumps a list of 7,000 names
+            # into an array in Python, which cost more than the look-up (15 of 25 ms).
+            cursor.execute(
+                "SELECT external_id, id FROM customers"
+                " WHERE external_id = ANY(string_to_array(%s, E'\\x1f'))",
+                ("\x1f".join(only),),
             )
         else:
             cursor.execute(

@@ -107,15 +107,18 @@ class Merger:
     nothing) once staged. A row is (customer_id, ISO date, canonical amount text, currency,
     kind, external_id or None, fingerprint or None)."""
 
+    locks = True  # one merge into transactions at a time (IMPORT_LOCK)
+
     def __init__(self, connection, report: ImportReport, *, dry_run: bool) -> None:
         self.connection, self.report, self.dry_run = connection, report, dry_run
         self.postgres = connection.dialect.name == "postgresql"
         self.count = 0
+        self._staged_as = "TABLE"  # or VIEW (stage_view)
         self._chunk: list = []
         self._error: BaseException | None = None
-        if self.postgres:
+        if self.postgres and self.locks:
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": IMPORT_LOCK})
-        connection.execute(text(f"DROP TABLE IF EXISTS {STAGING}"))
+        self._drop_leftover()
         connection.execute(
             text(
                 f"CREATE TEMPORARY TABLE {STAGING} (customer_id INTEGER NOT NULL, "
@@ -128,6 +131,22 @@ class Merger:
             self._queue = queue.Queue(maxsize=1)
             self._worker = threading.Thread(target=self._work, name="import-merge", daemon=True)
             self._worker.start()
+
+    def _drop_leftover(self) -> None:
+        """Drop the staging table, or view, an earlier import on this connection left: SQLite
+        runs DDL outside the transaction when no row was written yet, so a rollback does not
+        take back its CREATE."""
+        if self.postgres:
+            kind = self.connection.scalar(text(
+                "SELECT relkind FROM pg_class WHERE relname = :name AND relpersistence = 't' "
+                "AND pg_table_is_visible(oid)"), {"name": STAGING})  # fmt: skip
+        else:
+            kind = self.connection.scalar(
+                text("SELECT type FROM sqlite_temp_master WHERE name = :name"), {"name": STAGING}
+            )
+        if kind is not None:
+            what = "VIEW" if kind in ("v", "view") else "TABLE"
+            self.connection.execute(text(f"DROP {what} {STAGING}"))
 
     def add(self, row: tuple) -> None:
         # PostgreSQL gets COPY's text format, built here in one f-string: several times
@@ -167,6 +186,23 @@ class Merger:
             rows = zip(*(repeat(None) if c is None else c for c in columns), strict=False)
             self._send(rows, count)
 
+    def stage_query(self, select_sql: str, params: dict) -> int:
+        """Stage the rows a SELECT of the seven columns gives (a batch's, at its commit);
+        their number."""
+        staged = self.connection.execute(
+            text(f"INSERT INTO {STAGING} ({_COLUMNS}) {select_sql}"), params
+        ).rowcount
+        self.count += staged
+        return staged
+
+    def stage_view(self, select_sql: str, count: int) -> None:
+        """Merge the `count` rows a SELECT of the seven columns gives (no parameters) without
+        copying them: the staging table becomes a view of them."""
+        self.connection.execute(text(f"DROP TABLE {STAGING}"))
+        self.connection.execute(text(f"CREATE TEMPORARY VIEW {STAGING} AS {select_sql}"))
+        self._staged_as = "VIEW"
+        self.count += count
+
     def _submit(self) -> None:
         chunk, self._chunk = self._chunk, []
         self._send("".join(chunk) if self.postgres else chunk, len(chunk))
@@ -196,7 +232,7 @@ class Merger:
                 self._merge()
         finally:
             with suppress(Exception):  # a failed transaction is rolled back by the caller
-                self.connection.execute(text(f"DROP TABLE IF EXISTS {STAGING}"))
+                self.connection.execute(text(f"DROP {self._staged_as} IF EXISTS {STAGING}"))
         if keep:
             self.report.unchanged = self.count - self.report.created - self.report.updated
 
@@ -256,3 +292,24 @@ class Merger:
         self.connection.execute(text("SET LOCAL lock_timeout = '30s'"))
         self.connection.execute(DropConstraint(foreign_key))
         return foreign_key
+
+
+class BatchStager(Merger):
+    """Checked rows into an open batch (see batches) instead of the transactions: staged in
+    the temporary table as for a merge, then appended to the batch's rows in one statement,
+    so rows staged by an abandoned pass (see transactions.import_rows) never reach it."""
+
+    locks = False  # appending to one's own batch waits for no import
+
+    def __init__(self, connection, report: ImportReport, *, batch_id: int) -> None:
+        self.batch_id = batch_id
+        super().__init__(connection, report, dry_run=False)
+
+    def _merge(self) -> None:
+        self.connection.execute(
+            text(
+                f"INSERT INTO transaction_batch_rows (batch_id, {_COLUMNS}) "
+                f"SELECT :batch, {_COLUMNS} FROM {STAGING}"
+            ),
+            {"batch": self.batch_id},
+        )

@@ -49,7 +49,11 @@ _date = lru_cache(maxsize=8192)(lambda raw: (day := parse_date(raw), day.isoform
 _kind = lru_cache(maxsize=64)(parse_kind)
 
 
-def import_rows(rows: Iterable, index: dict, report: ImportReport, *, base_currency, dry_run):
+def import_rows(rows: Iterable, index: dict, report: ImportReport, *, base_currency, dry_run,
+                stager: Callable[..., Merger] | None = None):  # fmt: skip
+    """Check `rows` and merge them into the transactions, or hand them to `stager` (a
+    Merger-like factory of (connection, report, dry_run=...), e.g. a batch's)."""
+    stager = stager or Merger
     named = rows.distinct("customer_external_id") if hasattr(rows, "distinct") else None
     lookups = customer_ids(named), known_currencies(base_currency)
     # Column by column only while nothing is wrong yet (a request's rows may already have
@@ -57,7 +61,7 @@ def import_rows(rows: Iterable, index: dict, report: ImportReport, *, base_curre
     plain = hasattr(rows, "plain_blocks") and report.ok
     blocks = rows.plain_blocks() if plain else None
     if blocks is not None:
-        merger = Merger(db.session.connection(), report, dry_run=dry_run)
+        merger = stager(db.session.connection(), report, dry_run=dry_run)
         staged = None
         try:
             staged = _PlainFile(index, *lookups, merger.add_columns).stage_all(blocks)
@@ -66,7 +70,7 @@ def import_rows(rows: Iterable, index: dict, report: ImportReport, *, base_curre
         if staged is not None:
             report.rows = staged
             return
-    merger = Merger(db.session.connection(), report, dry_run=dry_run)
+    merger = stager(db.session.connection(), report, dry_run=dry_run)
     clean = False
     try:
         _check(rows, index, report, *lookups, stage=merger.add)
