@@ -17,6 +17,7 @@ over all surveys, <= 50 ms for one wave, and no callback more than 2x its SQL.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import re
 import statistics
@@ -32,6 +33,10 @@ PASSWORD = "bench-manager-password"
 EMAIL = "bench.manager@example.com"
 VARIANTS = ["", "&class=A,B", "&programme=grow", "&language=da"]
 TARGETS = {"all surveys": 300, "one wave": 50}
+# Views whose figures the survey and wave filters do not narrow (each says so on the page):
+# a group comes from a customer's newest NPS answer to any survey. "One wave" would time
+# the all-surveys figures again.
+WAVE_FREE = ("behaviour", "predict", "risk")
 
 
 class SqlClock:
@@ -105,6 +110,7 @@ def main() -> None:
 
     app = prepare(args.fresh)
     client = _client(app)
+    gc.freeze()  # as feedback/wsgi.py does once the app is built
     with app.app_context():
         from dashboards.views import all_views
 
@@ -129,6 +135,8 @@ def main() -> None:
         name = "Annual relationship survey" if view == "drivers" else "Quarterly NPS"
         wave, survey = waves[name]
         cases = {"all surveys": "", "one wave": f"&survey={survey}&wave={wave}"}
+        if view in WAVE_FREE:
+            del cases["one wave"]
         for case, extra in cases.items():
             samples: list[tuple[float, float]] = []
             for i in range(args.repeat + 2):
@@ -149,6 +157,7 @@ def main() -> None:
             print(f"{view:<22}{case:<13}{statistics.median(total):8.1f}{p95:8.1f}"
                   f"{_p95(sql):9.1f}{ratio:7.2f}{TARGETS[case]:8}  {verdict}")  # fmt: skip
     print("ratio: the median over requests of callback time / SQL time in that request")
+    print(f"one wave: not timed for {', '.join(WAVE_FREE)}, whose figures the wave does not narrow")
     print("all targets met" if all(results) else "some targets missed")
 
 

@@ -4,9 +4,15 @@ Without Redis (the embedded default, `make demo`) the background jobs run in thi
 on a scheduler thread; with FEEDBACK_REDIS_URL set, `feedback worker` runs them instead.
 """
 
+import gc
+
 from feedback import create_app
 
 app = create_app()
+# What start-up built (the app, the dashboard's layout and callbacks, SQLAlchemy's mappers)
+# lives as long as the process. Frozen, it is no longer walked by every full garbage
+# collection: one such walk cost a dashboard click 150 ms every few requests (bench/dashboard.py).
+gc.freeze()
 
 if not app.config["FEEDBACK_REDIS_URL"] and app.config["FEEDBACK_SCHEDULER"] == "auto":
     from feedback.jobs.scheduler import start_scheduler

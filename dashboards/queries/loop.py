@@ -9,9 +9,10 @@ closed_at <= due_at; an open case is breached once due_at < now. A case closed a
 deadline also counts as breached here, since the deadline was missed.
 
 Medians are not additive: the overall, per-team and per-assignee medians would need three
-grouped statements (percentile_cont on PostgreSQL, a different fallback on SQLite). One
-statement fetching the two durations of each case is the same on both databases, and the
-medians (with their order-statistic intervals) come from it in Python. Durations are plain
+grouped statements (percentile_cont on PostgreSQL, a different fallback on SQLite). Instead
+one statement counts the cases per team, assignee and duration, rounded when the facts are
+built (first_bucket, close_bucket: a few hundred distinct values), and the medians (with
+their order-statistic intervals) come from those counts in Python. Durations are plain
 elapsed hours, not business hours."""
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, and_, case, cast, func, literal, select, true
+from sqlalchemy import and_, case, func, literal, select, union_all
 
 from dashboards import stats
 from dashboards.filters import Filters
@@ -102,17 +103,6 @@ def weighted_median(counts: dict[float, int]) -> stats.Estimate:
     low = max(math.floor((n - stats.Z95 * math.sqrt(n)) / 2), 1)
     high = min(math.ceil(1 + (n + stats.Z95 * math.sqrt(n)) / 2), n)
     return stats.Estimate(middle, rank(low), rank(high), None, n)
-
-
-def _rounded_hours(hours):
-    """SQL: hours to two significant figures or so (0.1 h below 10 h, whole hours below
-    100, tens above), so the durations come back as a few hundred distinct values with
-    counts rather than one row per case. Medians are exact to that precision."""
-
-    def to(step: float):
-        return cast(hours / step + 0.5, Integer) * step
-
-    return case((hours < 10, to(0.1)), (hours < 100, to(1.0)), else_=to(10.0))
 
 
 def _sum_if(condition):
@@ -203,20 +193,15 @@ def _report(conn, filters: Filters, tz: ZoneInfo, rows: list) -> LoopReport:
     for team_id, assignee_id, *numbers in rows:
         for group in groups(team_id, assignee_id):
             group.counts = [a + int(b) for a, b in zip(group.counts, numbers, strict=True)]
-    # Both durations in one pass: every case twice, once per measure (a two-row join, as
-    # both databases have it), grouped by measure, team, assignee and rounded hours.
-    measures = select(literal(1).label("m")).union_all(select(literal(2).label("m")))
-    k = measures.subquery("k")
-    hours = case((k.c.m == 1, f.hours_to_first), else_=f.hours_to_close)
-    bucket = _rounded_hours(hours).label("h")
-    spread = (
-        scoped_cases([k.c.m, f.team_id, f.assignee_id, bucket, func.count()], conn, filters,
-                     tz=tz)
-        .select_from(f).join(k, true())
-        .where(hours.is_not(None))
-        .group_by(k.c.m, f.team_id, f.assignee_id, bucket)
-    )  # fmt: skip
-    for measure, team_id, assignee_id, value, times in conn.execute(spread):
+    # The two durations' distributions, from the hours rounded at the build
+    # (reporting/cases.bucket_sql): a few hundred distinct values per group, with counts.
+    spread = union_all(*[
+        scoped_cases([literal(measure).label("m"), f.team_id, f.assignee_id, bucket,
+                      func.count()], conn, filters, tz=tz)
+        .where(bucket.is_not(None)).group_by(f.team_id, f.assignee_id, bucket)
+        for measure, bucket in ((1, f.first_bucket), (2, f.close_bucket))
+    ])  # fmt: skip
+    for measure, team_id, assignee_id, value, times in conn.execute(spread).all():
         value = round(float(value), 1)
         for group in groups(team_id, assignee_id):
             seen = group.first if measure == 1 else group.close

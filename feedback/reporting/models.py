@@ -133,7 +133,10 @@ class DriverDay(db.Model):
     questions are drivers comes from the templates when the view is drawn."""
 
     __tablename__ = "driver_days"
-    __table_args__ = (Index("ix_driver_days_day", "day"),)
+    __table_args__ = (
+        Index("ix_driver_days_day", "day"),
+        Index("ix_driver_days_wave", "wave_id", "day"),  # one wave's: a quarter of the rows
+    )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"),
                                     primary_key=True)  # fmt: skip
@@ -266,6 +269,10 @@ class CaseFacts(db.Model):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     hours_to_first: Mapped[float | None] = mapped_column(Float)  # None: no action yet
     hours_to_close: Mapped[float | None] = mapped_column(Float)  # None: not closed
+    # The same hours rounded as the view counts them (cases.bucket_sql): grouping on a
+    # stored value instead of computing it per case halved the one-wave statement.
+    first_bucket: Mapped[float | None] = mapped_column(Float)
+    close_bucket: Mapped[float | None] = mapped_column(Float)
     followup_asked: Mapped[bool] = mapped_column(Boolean)
     followup_solved: Mapped[bool | None] = mapped_column(Boolean)
     root_cause: Mapped[str | None] = mapped_column(String(40))
