@@ -284,3 +284,37 @@ def test_an_empty_batch_commits_to_nothing(client):
     batch_id = _open(client, headers)
     result = client.post(f"{URL}/{batch_id}/commit", headers=headers).get_json()
     assert (result["rows"], result["created"], result["superseded"]) == (0, 0, 0)
+
+
+def test_on_sqlite_a_copy_that_loses_the_key_race_is_rolled_back_and_replays(
+    client, app, monkeypatch, is_postgres
+):
+    """SQLite writes the key last (idempotency._keyed_last): when another call with the same
+    key commits first, this one's batch is rolled back and the other's answer replayed."""
+    if is_postgres:
+        pytest.skip("PostgreSQL writes the key first; a second copy waits on it instead")
+    from feedback.api.models import IdempotencyKey
+
+    headers = {**_token(name="ERP"), "Idempotency-Key": "open-1"}
+    real_open = batches.open_batch
+    first = client.post(URL, headers={**headers, "Idempotency-Key": "warm-up"})
+    planted = {"id": 999, "status": "open"}
+
+    def open_while_another_copy_commits(token):
+        with db.engine.begin() as other:  # the other copy finishes first
+            other.execute(IdempotencyKey.__table__.insert().values(
+                token_id=token, key="open-1", request_hash=stored_hash, status=201,
+                body='{"id": 999, "status": "open"}', location=None, created_at=utcnow(),
+            ))  # fmt: skip
+        return real_open(token)
+
+    # the copies' request hash: the same method, path and (empty) body as the warm-up's
+    stored_hash = db.session.scalar(
+        select(IdempotencyKey.request_hash).where(IdempotencyKey.key == "warm-up")
+    )
+    monkeypatch.setattr(batches, "open_batch", open_while_another_copy_commits)
+    response = client.post(URL, headers=headers)
+    assert response.status_code == 201 and response.headers["Idempotent-Replayed"] == "true"
+    assert response.get_json() == planted
+    ids = db.session.scalars(select(TransactionBatch.id)).all()
+    assert ids == [first.get_json()["id"]]  # this copy's batch was rolled back
