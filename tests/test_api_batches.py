@@ -14,6 +14,7 @@ from feedback.dbtypes import utcnow
 from feedback.errors import Conflict
 from feedback.extensions import db
 from feedback.integrations import tokens
+from tests.support.api import assert_guarded
 
 URL = "/api/v1/transactions/batches"
 PROBLEM = "application/problem+json"
@@ -318,3 +319,14 @@ def test_on_sqlite_a_copy_that_loses_the_key_race_is_rolled_back_and_replays(
     assert response.get_json() == planted
     ids = db.session.scalars(select(TransactionBatch.id)).all()
     assert ids == [first.get_json()["id"]]  # this copy's batch was rolled back
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "write"),
+    [("post", URL, True), ("get", f"{URL}/1", False), ("post", f"{URL}/1/rows", True),
+     ("post", f"{URL}/1/commit", True), ("delete", f"{URL}/1", True)],
+)  # fmt: skip
+def test_every_batch_endpoint_needs_a_live_token_with_the_scope(client, method, path, write):
+    kwargs = {"json": {"rows": [_row()]}} if path.endswith("/rows") else {}
+    assert_guarded(client, method, path, write=write, **kwargs)
+    assert db.session.scalar(select(func.count()).select_from(TransactionBatch)) == 0
