@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, literal, select, union_all
+from sqlalchemy import and_, case, func, literal, select, tuple_, union_all
 
 from dashboards import stats
 from dashboards.filters import Filters
@@ -177,7 +177,6 @@ def loop_report(conn, filters: Filters, *, tz: ZoneInfo, now: datetime) -> LoopR
 def _report(conn, filters: Filters, tz: ZoneInfo, rows: list) -> LoopReport:
     """The loop per team and assignee from (team, assignee, six counts) rows, with the
     medians from the durations' distributions."""
-    f = CaseFacts
     if not rows:
         return LoopReport(LoopRow(None, "all"), [], [])
     names = _names(conn, {r[0] for r in rows} - {None}, {r[1] for r in rows} - {None})
@@ -193,15 +192,7 @@ def _report(conn, filters: Filters, tz: ZoneInfo, rows: list) -> LoopReport:
     for team_id, assignee_id, *numbers in rows:
         for group in groups(team_id, assignee_id):
             group.counts = [a + int(b) for a, b in zip(group.counts, numbers, strict=True)]
-    # The two durations' distributions, from the hours rounded at the build
-    # (reporting/cases.bucket_sql): a few hundred distinct values per group, with counts.
-    spread = union_all(*[
-        scoped_cases([literal(measure).label("m"), f.team_id, f.assignee_id, bucket,
-                      func.count()], conn, filters, tz=tz)
-        .where(bucket.is_not(None)).group_by(f.team_id, f.assignee_id, bucket)
-        for measure, bucket in ((1, f.first_bucket), (2, f.close_bucket))
-    ])  # fmt: skip
-    for measure, team_id, assignee_id, value, times in conn.execute(spread).all():
+    for measure, team_id, assignee_id, value, times in _durations(conn, filters, tz):
         value = round(float(value), 1)
         for group in groups(team_id, assignee_id):
             seen = group.first if measure == 1 else group.close
@@ -212,6 +203,32 @@ def _report(conn, filters: Filters, tz: ZoneInfo, rows: list) -> LoopReport:
         return sorted(out, key=lambda r: (r.label == empty_label, -r.opened, r.label))
 
     return LoopReport(total.row(None), ordered(teams, NO_TEAM), ordered(owners, UNASSIGNED))
+
+
+def _durations(conn, filters: Filters, tz: ZoneInfo) -> list[tuple]:
+    """(measure: 1 first action, 2 close; team, assignee, rounded hours, cases) from the hours
+    rounded at the build (reporting/cases.bucket_sql): a few hundred values per group.
+    PostgreSQL groups both measures in one scan of the cases (GROUPING SETS); SQLite, which
+    has no grouping sets, in two."""
+    f = CaseFacts
+    if conn.dialect.name == "postgresql":
+        by = (f.team_id, f.assignee_id)
+        stmt = scoped_cases(
+            [func.grouping(f.first_bucket), *by, f.first_bucket, f.close_bucket, func.count()],
+            conn,
+            filters,
+            tz=tz,
+        ).group_by(func.grouping_sets(tuple_(*by, f.first_bucket), tuple_(*by, f.close_bucket)))
+        rows = [(1, team, assignee, first, n) if not other else (2, team, assignee, close, n)
+                for other, team, assignee, first, close, n in conn.execute(stmt).all()]  # fmt: skip
+        return [row for row in rows if row[3] is not None]
+    spread = union_all(*[
+        scoped_cases([literal(measure).label("m"), f.team_id, f.assignee_id, bucket,
+                      func.count()], conn, filters, tz=tz)
+        .where(bucket.is_not(None)).group_by(f.team_id, f.assignee_id, bucket)
+        for measure, bucket in ((1, f.first_bucket), (2, f.close_bucket))
+    ])  # fmt: skip
+    return conn.execute(spread).all()
 
 
 def _names(conn, team_ids: set, user_ids: set) -> dict:
