@@ -250,11 +250,11 @@ def test_an_add_that_finds_the_batch_closed_meanwhile_adds_nothing(app, customer
     token, _ = tokens.create_token("ERP", "read,write")
     batch = batches.open_batch(token.id)
     db.session.commit()
-    # another request commits it after this one looked (the object still says open)
+    assert batch.status == "open"  # loaded: this request looked before the other committed
     db.session.execute(update(TransactionBatch).values(status="committed")
                        .execution_options(synchronize_session=False))  # fmt: skip
-    with pytest.raises(Conflict):
-        batches.add_rows(batch, [_row(transaction_id="F1")], base_currency="EUR",
+    with pytest.raises(Conflict, match="closed while these rows were added"):
+        batches.add_rows(batch, [_row(transaction_id="F1", amount="100")], base_currency="EUR",
                          max_rows=100, max_listed=100)  # fmt: skip
     db.session.rollback()
     assert _staged() == 0
@@ -330,3 +330,44 @@ def test_every_batch_endpoint_needs_a_live_token_with_the_scope(client, method, 
     kwargs = {"json": {"rows": [_row()]}} if path.endswith("/rows") else {}
     assert_guarded(client, method, path, write=write, **kwargs)
     assert db.session.scalar(select(func.count()).select_from(TransactionBatch)) == 0
+
+
+def test_a_commit_waits_for_an_add_in_flight_and_saves_its_rows(app, customers, is_postgres):
+    """PostgreSQL: adds hold the batch FOR KEY SHARE, a commit FOR UPDATE, each before the
+    staged rows, so a commit sent while an add is still running waits for it (no deadlock
+    over the staged rows' TRUNCATE) and merges its rows."""
+    if not is_postgres:
+        pytest.skip("SQLite has one writer: the two cannot overlap")
+    import threading
+
+    token, _ = tokens.create_token("ERP", "read,write")
+    batch_id = batches.open_batch(token.id).id
+    db.session.commit()
+    token_id = token.id
+    batch = batches.find_batch(batch_id, token_id, lock="share")
+    report = batches.add_rows(  # not committed yet
+        batch,
+        [_row(transaction_id="F1", amount="100"), _row("K2", "5")],
+        base_currency="EUR",
+        max_rows=100,
+        max_listed=100,
+    )
+    assert report.ok and _staged() == 2
+    outcome = {}
+
+    def commit_from_another_request():
+        with app.app_context():
+            other = batches.find_batch(batch_id, token_id, lock="update")
+            outcome["report"] = batches.commit_batch(other)
+            db.session.commit()
+
+    committer = threading.Thread(target=commit_from_another_request)
+    committer.start()
+    committer.join(timeout=1)
+    assert committer.is_alive()  # waiting for the add
+    db.session.commit()  # the add finishes
+    committer.join(timeout=30)
+    assert not committer.is_alive()
+    assert outcome["report"].created == 2, (outcome["report"], _staged(), _stored())
+    db.session.expire_all()
+    assert len(_stored()) == 2 and _staged() == 0

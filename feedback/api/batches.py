@@ -59,7 +59,7 @@ class AddedRows(ma.Schema):
     batch = ma.fields.Nested(BatchSchema, required=True)
 
 
-def _batch(batch_id: int, *, lock: bool = False) -> TransactionBatch:
+def _batch(batch_id: int, *, lock: str | None = None) -> TransactionBatch:
     return batches.find_batch(known_id(batch_id, "batch"), g.api_token.id, lock=lock)
 
 
@@ -92,7 +92,7 @@ def _routes(bp) -> None:
     @problem_responses(bp, 404, 409, 413)
     def add_rows(batch_id):
         """Add up to 10,000 rows, checked like a bulk upsert: all or none (write scope)"""
-        batch = _batch(batch_id)  # not locked: requests may add to one batch at once
+        batch = _batch(batch_id, lock="share")  # adds may run side by side
         try:
             rows = bulk_rows()
         except BadBody as bad:
@@ -114,7 +114,7 @@ def _routes(bp) -> None:
     @problem_responses(bp, 404, 409)
     def commit_batch(batch_id):
         """Save every row of the batch into the transactions, all or nothing (write scope)"""
-        batch = _batch(batch_id, lock=True)
+        batch = _batch(batch_id, lock="update")
         batches.commit_batch(batch)
         return batch
 
@@ -124,5 +124,5 @@ def _routes(bp) -> None:
     @problem_responses(bp, 404, 409)
     def abandon_batch(batch_id):
         """Drop an open batch and its rows (write scope)"""
-        batches.abandon_batch(_batch(batch_id, lock=True))
+        batches.abandon_batch(_batch(batch_id, lock="update"))
         return "", 204

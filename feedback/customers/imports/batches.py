@@ -63,14 +63,19 @@ def open_batch(token_id: int, *, now: datetime | None = None) -> TransactionBatc
     return batch
 
 
-def find_batch(batch_id: int, token_id: int, *, lock: bool = False) -> TransactionBatch:
-    """The batch the token opened; NotFound for another token's (or none). lock: hold it
-    (FOR UPDATE) so two requests to one batch take turns."""
+def find_batch(batch_id: int, token_id: int, *, lock: str | None = None) -> TransactionBatch:
+    """The batch the token opened; NotFound for another token's (or none). lock="update"
+    holds it alone (a commit or a drop); lock="share" lets adds run side by side but not
+    beside a commit: a commit waits for the adds in flight, and an add that comes after
+    waits for the commit and then finds the batch closed. Each takes the batch first, the
+    staged rows second, so the two cannot deadlock (PostgreSQL; SQLite has one writer)."""
     query = select(TransactionBatch).where(
         TransactionBatch.id == batch_id, TransactionBatch.token_id == token_id
     )
-    if lock:
+    if lock == "update":
         query = query.with_for_update()
+    elif lock == "share":  # FOR KEY SHARE: the adds' own counting UPDATEs do not wait on it
+        query = query.with_for_update(read=True, key_share=True)
     batch = db.session.scalar(query)
     if batch is None:
         raise NotFound(f"There is no batch {batch_id}.")
