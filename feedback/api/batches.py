@@ -16,6 +16,7 @@ import marshmallow as ma
 from flask import current_app, g, url_for
 
 from feedback.api.bodies import MAX_LISTED, BadBody, bulk_rows, rows_problem
+from feedback.api.customers import TransactionRow
 from feedback.api.idempotency import write
 from feedback.api.schemas import Problem, bulk_body, known_id, problem_responses
 from feedback.customers.imports import batches
@@ -64,8 +65,6 @@ def _batch(batch_id: int, *, lock: str | None = None) -> TransactionBatch:
 
 
 def _routes(bp) -> None:
-    from feedback.api.customers import TransactionRow
-
     @bp.post("")
     @write
     @bp.response(201, BatchSchema)

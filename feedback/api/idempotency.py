@@ -56,11 +56,7 @@ def write(view):
         try:
             db.session.flush()  # waits here while another call with this key is running
         except IntegrityError:
-            db.session.rollback()
-            earlier = _stored(key)
-            if earlier is None:  # it failed and was rolled back: nothing to replay
-                return problem(409, "A call with this Idempotency-Key did not finish; retry.")
-            return _replay(earlier, fingerprint)
+            return _lost_race(key, fingerprint)
         response = make_response(view(*args, **kwargs))
         if response.status_code < 400:
             record.status = response.status_code
@@ -89,12 +85,18 @@ def _keyed_last(view, args, kwargs, key: str, fingerprint: str) -> Response:
     try:
         db.session.commit()
     except IntegrityError:
-        db.session.rollback()
-        earlier = _stored(key)
-        if earlier is None:
-            return problem(409, "A call with this Idempotency-Key did not finish; retry.")
-        return _replay(earlier, fingerprint)
+        return _lost_race(key, fingerprint)
     return response
+
+
+def _lost_race(key: str, fingerprint: str) -> Response:
+    """Another call with this key got there first: roll this one back and replay that one
+    (or 409 if it failed and was rolled back itself, leaving nothing to replay)."""
+    db.session.rollback()
+    earlier = _stored(key)
+    if earlier is None:
+        return problem(409, "A call with this Idempotency-Key did not finish; retry.")
+    return _replay(earlier, fingerprint)
 
 
 def _commit_if_ok(response: Response) -> Response:

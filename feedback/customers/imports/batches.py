@@ -204,10 +204,3 @@ def sweep_batches(*, now: datetime | None = None) -> tuple[int, int]:
         TransactionBatch.status != "open", TransactionBatch.closed_at < now - KEEP_CLOSED
     )).rowcount  # fmt: skip
     return len(expired), forgotten
-
-
-def staged_rows(batch_id: int) -> int:
-    """Rows staged in the batch (tests and checks; the batch keeps its own count)."""
-    return (
-        db.session.scalar(select(func.count()).where(StagedTransaction.batch_id == batch_id)) or 0
-    )
