@@ -3,16 +3,28 @@ to the first action and to closing, outcomes and root causes, on hand-made cases
 
 from __future__ import annotations
 
+import math
+import random
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pytest
 
 from dashboards import stats
 from dashboards.context import make_context
 from dashboards.filters import Filters
-from dashboards.queries.loop import NO_TEAM, UNASSIGNED, loop_report, median, outcomes, root_causes
+from dashboards.queries.loop import (
+    NO_TEAM,
+    UNASSIGNED,
+    grouped_medians,
+    loop_report,
+    median,
+    outcomes,
+    root_causes,
+    weighted_median,
+)
 from dashboards.views.loop import VIEW
 from feedback.cases.models import Case
 from feedback.customers.models import Contact, CustomerSegment, SegmentRun
@@ -237,6 +249,44 @@ def test_median_interval_by_hand():
     m = median(values)
     # ranks floor((100 - 19.6) / 2) = 40 and ceil(1 + (100 + 19.6) / 2) = 61
     assert (m.value, m.low, m.high, m.n) == (50.5, 40.0, 61.0, 100)
+
+
+def test_weighted_median_matches_the_sorted_list():
+    """The counted form (a value and how often it occurs) gives the order statistics of
+    the list it stands for, with ties and one-off values alike."""
+    rng = random.Random(7)
+    for _ in range(200):
+        counts = {
+            round(rng.uniform(0, 50), 1): rng.randint(1, 6) for _ in range(rng.randint(1, 40))
+        }
+        values = sorted(v for v, times in counts.items() for _ in range(times))
+        n = len(values)
+        low = max(math.floor((n - stats.Z95 * math.sqrt(n)) / 2), 1)
+        high = min(math.ceil(1 + (n + stats.Z95 * math.sqrt(n)) / 2), n)
+        middle = values[n // 2] if n % 2 else (values[n // 2 - 1] + values[n // 2]) / 2
+        got = weighted_median(counts)
+        assert (got.value, got.low, got.high, got.n) == (
+            middle,
+            values[low - 1],
+            values[high - 1],
+            n,
+        )
+
+
+def test_grouped_medians_match_one_group_at_a_time():
+    rng = random.Random(11)
+    rows = [(rng.choice([-1, 3, 7, 12]), round(rng.uniform(0, 80), 1), rng.randint(1, 5))
+            for _ in range(400)]  # fmt: skip
+    groups, values, counts = (np.array(column) for column in zip(*rows, strict=True))
+    found = grouped_medians(groups, values, counts)
+    assert set(found) == {-1, 3, 7, 12}
+    for group, estimate in found.items():
+        counted: dict[float, int] = {}
+        for g, value, times in rows:
+            if g == group:
+                counted[value] = counted.get(value, 0) + times
+        assert estimate == weighted_median(counted)
+    assert grouped_medians(np.array([]), np.array([]), np.array([])) == {}
 
 
 def test_render_and_table(world):

@@ -1,7 +1,7 @@
 """The dashboard's views. Each is a module with a `VIEW`: a key for the URL, a tab label,
-the question it answers, `render(ctx)` -> Dash components, and `table(ctx)` -> (columns,
-rows) for its CSV download. Views call the query functions and build figures; nothing
-else."""
+the question it answers, `render(ctx)` -> Dash components, `table(ctx)` -> (columns, rows)
+for its CSV download, and whether the survey and wave filters narrow it. Views call the
+query functions and build figures; nothing else."""
 
 from __future__ import annotations
 
@@ -16,6 +16,9 @@ class View:
     question: str
     render: Callable
     table: Callable
+    # False where a group comes from a customer's newest NPS answer to any survey, so the
+    # survey and wave filters do not narrow the figures (the page says so)
+    survey_filtered: bool = True
 
 
 def all_views() -> dict[str, View]:

@@ -430,4 +430,5 @@ VIEW = View(
     question="Do promoters buy more than detractors, and how much revenue comes from each?",
     render=render,
     table=table,
+    survey_filtered=False,
 )

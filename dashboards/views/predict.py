@@ -383,4 +383,5 @@ VIEW = View(
     question="Do detractors and silent customers really buy less and leave more here?",
     render=render,
     table=table,
+    survey_filtered=False,
 )

@@ -214,4 +214,5 @@ VIEW = View(
     question="Where is the money at risk: unhappy customers and likely churners, by owner?",
     render=render,
     table=table,
+    survey_filtered=False,
 )
