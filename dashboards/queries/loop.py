@@ -12,16 +12,14 @@ Medians are not additive: the overall, per-team and per-assignee medians would n
 grouped statements (percentile_cont on PostgreSQL, a different fallback on SQLite). Instead
 one statement counts the cases per team, assignee and duration, rounded when the facts are
 built (first_bucket, close_bucket: a few hundred distinct values), and the medians (with
-their order-statistic intervals) come from those counts in Python. Durations are plain
-elapsed hours, not business hours."""
+their order-statistic intervals) come from those counts, all groups at once in numpy. The
+same statement counts the cases per team, assignee and state (status, deadline, follow-up)
+for the other figures (case_counts). Durations are plain elapsed hours, not business hours."""
 
 from __future__ import annotations
 
-import math
-from bisect import bisect_left
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import accumulate
 from operator import itemgetter
 from zoneinfo import ZoneInfo
 
@@ -80,32 +78,6 @@ class LoopReport:
     owners: list[LoopRow]
 
 
-def median(values: list[float]) -> stats.Estimate:
-    """The median with its distribution-free 95 % interval: the order statistics of ranks
-    (n − 1.96·√n)/2 and 1 + (n + 1.96·√n)/2 (Conover), clipped to the data."""
-    counts: dict[float, int] = {}
-    for value in values:
-        counts[value] = counts.get(value, 0) + 1
-    return weighted_median(counts)
-
-
-def weighted_median(counts: dict[float, int]) -> stats.Estimate:
-    """median() over values given as {value: how many times}."""
-    n = sum(counts.values())
-    if n == 0:
-        return stats.EMPTY
-    values = sorted(counts)
-    seen = list(accumulate(counts[v] for v in values))  # how many are <= each value
-
-    def rank(k: int) -> float:  # the k-th smallest value, 1-based
-        return values[min(bisect_left(seen, k), len(values) - 1)]
-
-    middle = rank(n // 2 + 1) if n % 2 else (rank(n // 2) + rank(n // 2 + 1)) / 2
-    low = max(math.floor((n - stats.Z95 * math.sqrt(n)) / 2), 1)
-    high = min(math.ceil(1 + (n + stats.Z95 * math.sqrt(n)) / 2), n)
-    return stats.Estimate(middle, rank(low), rank(high), None, n)
-
-
 def scoped_cases(columns, conn, filters: Filters, *, tz: ZoneInfo):
     """SELECT `columns` FROM the cases opened in the period (local day) that the filters let
     through, from case_facts. A survey or wave filter keeps only cases made from answers to
@@ -127,10 +99,12 @@ def scoped_cases(columns, conn, filters: Filters, *, tz: ZoneInfo):
 
 
 def grouped_medians(groups, values, counts) -> dict[int, stats.Estimate]:
-    """weighted_median for every group at once: `groups` (integer codes), `values` and
-    `counts` are arrays of one (group, value, how many times) per row. Sorting once and
-    searching the running count takes a millisecond where the same per group and row in
-    Python took ten, on a wave's 2,700 (team, assignee, duration) rows."""
+    """Each group's median with its distribution-free 95 % interval: the order statistics
+    of ranks (n − 1.96·√n)/2 and 1 + (n + 1.96·√n)/2 (Conover), clipped to the data.
+    `groups` (integer codes), `values` and `counts` are arrays of one (group, value, how
+    many times) per row, so all groups are done at once: sorting once and searching the
+    running count takes a millisecond where the same per group and row in Python took
+    ten, on a wave's 2,700 (team, assignee, duration) rows."""
     if len(groups) == 0:
         return {}
     order = np.lexsort((values, groups))
@@ -182,8 +156,8 @@ def case_counts(conn, filters: Filters, *, tz: ZoneInfo, now: datetime) -> dict[
     team or no assignee: NONE, so the durations go straight into an array). On
     PostgreSQL one scan with a count per grouping set; SQLite, which has no grouping sets,
     runs the four groupings. A count per group costs PostgreSQL far less than a dozen
-    conditional sums per case (the statement took 20 ms of a 38 ms view on a 19,000-case
-    wave)."""
+    conditional sums per case: on a 19,000-case wave this took 21 ms where the counts and
+    the durations, in two statements, took 38."""
     f = CaseFacts
     scoped = scoped_cases(
         [func.coalesce(f.team_id, NONE).label("team"),
