@@ -39,7 +39,7 @@ def empty_note(text: str):
     return html.P(text, className="empty")
 
 
-def _html(tag: str, children, class_name: str | None = None) -> dict:
+def html_json(tag: str, children, class_name: str | None = None) -> dict:
     """An html component as the JSON Dash sends for it. Tables have hundreds of cells and
     Dash's component classes cost ~50 µs each to build and encode: for plain cells we
     write that JSON directly (the renderer cannot tell the difference; text stays text)."""
@@ -59,9 +59,10 @@ def number_table(columns: list[str], rows: list[list], *, numeric_from: int = 1)
             return fmt(value)
         return value if isinstance(value, Component) else str(value)  # links stay links
 
-    head = _html("Thead", _html("Tr", [_html("Th", c.replace("_", " ")) for c in columns]))
-    body = _html("Tbody", [
-        _html("Tr", [_html("Td", cell(v), "num" if i >= numeric_from else None)
+    headers = [html_json("Th", c.replace("_", " ")) for c in columns]
+    head = html_json("Thead", html_json("Tr", headers))
+    body = html_json("Tbody", [
+        html_json("Tr", [html_json("Td", cell(v), "num" if i >= numeric_from else None)
                      for i, v in enumerate(row)])
         for row in rows
     ])  # fmt: skip

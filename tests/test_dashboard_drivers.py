@@ -290,6 +290,11 @@ def test_comment_filters_narrow_counts_and_examples(commented):
     assert _themes(_filters(survey="relationship")).analysed == 0
     assert _themes(_filters(wave=commented["waves"]["nps"].id)).analysed == 6
     assert _themes(_filters(wave=commented["waves"]["first"].id)).themes == ()
+    # in one wave a class or programme is looked up per answer, not joined: same figures
+    in_wave = {"wave": commented["waves"]["nps"].id}
+    assert _themes(_filters(classes=("C",), **in_wave)) == sv
+    for changes in ({"programme": "retain"}, {"programme": "grow"}, {"classes": ("A", "B")}):
+        assert _themes(_filters(**changes, **in_wave)) == _themes(_filters(**changes))
 
 
 def test_survey_and_wave_filters_apply_to_the_examples(commented):
@@ -313,7 +318,9 @@ def test_survey_and_wave_filters_apply_to_the_examples(commented):
 
 
 def test_rare_themes_find_examples_beyond_the_newest_comments(commented, monkeypatch):
-    scopes = [_filters(), _filters(language="en"), _filters(classes=("C",))]
+    in_wave = {"wave": commented["waves"]["nps"].id}
+    scopes = [_filters(), _filters(language="en"), _filters(classes=("C",)),
+              _filters(classes=("A", "C"), **in_wave)]  # fmt: skip
     expected = [_themes(f) for f in scopes]
     assert all(t.examples for c in expected for t in c.themes)
     monkeypatch.setattr(Q, "NEWEST_COMMENTS", 1)  # every theme but the newest one's is rare

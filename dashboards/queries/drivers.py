@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, or_, select, union_all
+from sqlalchemy import and_, func, literal, or_, select, union_all
 
 from dashboards import stats
 from dashboards.filters import Filters
@@ -40,6 +40,8 @@ from dashboards.queries.scope import (
 from feedback.analysis.models import CommentAnalysis, CommentTheme
 from feedback.analysis.sentiment import label_for
 from feedback.analysis.themes import Theme, load_themes
+from feedback.customers.models import CustomerSegment
+from feedback.list_filters import segment_conditions
 from feedback.reporting.models import ALL_COMMENTS, NO_THEME, AnswerDay, DriverDay, ThemeDay
 from feedback.responses.models import Response
 from feedback.surveys.models import Survey, Wave
@@ -292,6 +294,18 @@ def _commented(columns, filters: Filters, run_id: int | None, start: datetime, e
         stmt = stmt.where(Response.language == filters.language)
     if not needs_customers(filters):
         return stmt
+    if filters.wave is not None and filters.owner is None and filters.team is None:
+        # A class or programme in one wave: look up each answer's segment as the answers
+        # are read newest first, so the read stops at the limit. A scalar subquery, since
+        # PostgreSQL turns a join or EXISTS into hashing all the class's segments first
+        # (25,000 for A and B: 28 ms of a 7 ms statement). The look-ups stay within the
+        # wave's answers even when few match.
+        seg = CustomerSegment
+        in_segment = select(literal(1)).where(
+            seg.customer_id == Response.customer_id, seg.run_id == run_id,
+            *segment_conditions(filters, seg.abc_class, seg.programme),
+        ).scalar_subquery()  # fmt: skip
+        return stmt.where(in_segment.is_not(None))
     return join_customers(stmt, Response.customer_id, filters, run_id, customer=False)
 
 
