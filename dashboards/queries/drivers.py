@@ -233,18 +233,26 @@ def _examples(conn, filters: Filters, tz: ZoneInfo,
     columns = [ct.theme_key, ct.answered_at, ct.response_id, Response.comment,
                Response.language, ca.sentiment]  # fmt: skip
     newest_first = (ct.answered_at.desc(), ct.response_id.desc())
-    newest = (
-        _commented([Response.id], filters, run_id, start, end)
+    newest = (  # with the text and language read on the way, not looked up again
+        _commented([Response.id, Response.comment, Response.language], filters, run_id,
+                   start, end)
         .order_by(Response.answered_at.desc(), Response.id.desc())
         .limit(NEWEST_COMMENTS)
         .subquery()
-    )
+    )  # fmt: skip
     rank = func.row_number().over(partition_by=ct.theme_key, order_by=newest_first)
     ranked = (
-        select(*columns, rank.label("rank"))
+        select(
+            ct.theme_key,
+            ct.answered_at,
+            ct.response_id,
+            newest.c.comment,
+            newest.c.language,
+            ca.sentiment,
+            rank.label("rank"),
+        )
         .select_from(newest)
         .join(ct, ct.response_id == newest.c.id)
-        .join(Response, Response.id == newest.c.id)
         .join(ca, ca.response_id == newest.c.id)
         .where(ct.theme_key.in_(list(counts)))
         .subquery()
