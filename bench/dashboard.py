@@ -187,6 +187,17 @@ def main() -> None:
             verdict = "ok" if ok else "MISSED"
             print(f"{view:<22}{case:<13}{statistics.median(total):8.1f}{p95:8.1f}"
                   f"{_p95(sql):9.1f}{ratio:7.2f}{TARGETS[case]:8}  {verdict}")  # fmt: skip
+    # What any render costs before a view reads anything: sign-in, Dash's dispatch, the
+    # filters, the freshness line and the JSON of a note (a period with no answers).
+    samples = []
+    empty = _payload(render, [{"id": "query", "property": "data",
+                               "value": "?view=nps&from=2001-01-01&to=2001-01-31"}])  # fmt: skip
+    for i in range(args.repeat + 2):
+        with _timed(clock, samples if i >= 2 else []):
+            _post(client, empty)
+    total, sql = [s[0] * 1000 for s in samples], [s[1] * 1000 for s in samples]
+    print(f"{'floor (nothing found)':<35}{statistics.median(total):8.1f}{_p95(total):8.1f}"
+          f"{_p95(sql):9.1f}")  # fmt: skip
     print("ratio: the median over requests of callback time / SQL time in that request")
     print(f"one wave: not timed for {', '.join(wave_free)}, whose figures the wave does not narrow")
     print("all targets met" if all(results) else "some targets missed")
