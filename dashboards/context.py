@@ -42,8 +42,16 @@ def make_context(filters: Filters) -> Context:
     config = current_app.config
     tz = ZoneInfo(config["FEEDBACK_TIMEZONE"])
     now = utcnow()
+    conn = db.session.connection()
+    if conn.dialect.name == "postgresql":
+        # A plan for each statement's own dates and wave, until the request ends. psycopg
+        # prepares a statement run five times, and PostgreSQL then reuses a generic plan
+        # costed without the values: it guesses 89 of one wave's 18,700 cases and reads them
+        # by a plain index scan (the closed loop's statement: 26 ms, against 21 with the
+        # bitmap scan the values get).
+        conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
     return Context(
-        conn=db.session.connection(),
+        conn=conn,
         filters=filters,
         tz=tz,
         today=now.astimezone(tz).date(),

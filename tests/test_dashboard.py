@@ -208,6 +208,19 @@ def test_the_trend_view_renders_and_tabulates(app, world):
     assert rows[2][0] == "2025-03" and rows[2][8] is True
 
 
+def test_a_view_plans_each_statement_for_its_own_values(app):
+    """On PostgreSQL a render asks for a plan per execution (see dashboards.context): the
+    generic plan made after five runs of a statement read one wave's cases more slowly."""
+    from dashboards.context import make_context
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("plan caching is PostgreSQL's")
+    ctx = make_context(_filters())
+    assert ctx.conn.exec_driver_sql("SHOW plan_cache_mode").scalar() == "force_custom_plan"
+    db.session.rollback()  # the setting ends with the request's transaction
+    assert db.session.connection().exec_driver_sql("SHOW plan_cache_mode").scalar() == "auto"
+
+
 # --- the command ---------------------------------------------------------------------------
 
 
