@@ -255,8 +255,9 @@ _ID, _LABEL, _SCORE, _ANSWERED, _REVENUE, _CHANGE = range(6)
 def _point_data(p: Q.Point, days: dict) -> list:
     # Plotly reads a few tags in hover text: the name and number are shown as text.
     label = f"<b>{_plain(p.name)}</b> ({_plain(p.external_id)})"
-    answered = days.get(p.answered_on) or days.setdefault(p.answered_on,
-                                                         f"{p.answered_on:%-d %b %Y}")  # fmt: skip
+    answered = days.get(p.answered_on)
+    if answered is None:  # formatted once per day, not per customer
+        answered = days[p.answered_on] = f"{p.answered_on:%-d %b %Y}"
     return [p.external_id, label, p.score, answered, round(p.revenue_12m), round(p.change)]
 
 
