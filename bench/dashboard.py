@@ -9,11 +9,11 @@ the browser sends it (a signed-in manager, the CSRF header, Dash's JSON) through
 test client, so the time includes Dash's dispatch and the JSON it returns. The SQL time is
 the time spent inside the database driver during those same requests: running each
 statement and fetching its rows as Python values, as a script running the same SQL would.
-Every view is timed
-over all surveys (the default year) and for one wave, cycling through filter variants
-(none, class A+B, Grow, Danish); "one wave" is the newest closed wave of the quarterly NPS
-survey (of the annual relationship survey for the drivers view). Targets: p95 <= 300 ms
-over all surveys, <= 50 ms for one wave, and no callback more than 2x its SQL.
+Every view is timed over all surveys (the default year) and for one wave, cycling through
+filter variants (none, class A+B, Grow, Danish); "one wave" is the newest closed wave of
+the quarterly NPS survey (of the annual relationship survey for the drivers view).
+Targets: p95 <= 300 ms over all surveys, <= 50 ms for one wave, and no callback more than
+2x its SQL.
 """
 
 from __future__ import annotations

@@ -306,7 +306,7 @@ def _commented(columns, filters: Filters, run_id: int | None, start: datetime, e
         # A class or programme in one wave: look up each answer's segment as the answers
         # are read newest first, so the read stops at the limit. A scalar subquery, since
         # PostgreSQL turns a join or EXISTS into hashing all the class's segments first
-        # (25,000 for A and B: 28 ms of a 7 ms statement). The look-ups stay within the
+        # (25,000 for A and B: the statement took 28 ms, now 7). The look-ups stay within the
         # wave's answers even when few match.
         seg = CustomerSegment
         in_segment = select(literal(1)).where(

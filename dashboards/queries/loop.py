@@ -147,8 +147,12 @@ GROUPINGS = {
     "first": ("team", "assignee", "first"),
     "close": ("team", "assignee", "close"),
 }
-KEYS = ("team", "assignee", "status", "in_time", "overdue", "asked", "solved", "cause",
-        "first", "close")  # fmt: skip
+KEYS = tuple(dict.fromkeys(key for keys in GROUPINGS.values() for key in keys))
+# GROUPING() over these columns tells the sets apart: a bit is 1 where a set leaves its
+# column out (the first column is the highest bit)
+MARKERS = ("status", "cause", "first", "close")
+SET_IDS = {sum(1 << (len(MARKERS) - 1 - i) for i, key in enumerate(MARKERS) if key not in keys):
+           name for name, keys in GROUPINGS.items()}  # fmt: skip
 
 
 def case_counts(conn, filters: Filters, *, tz: ZoneInfo, now: datetime) -> dict[str, list]:
@@ -170,10 +174,7 @@ def case_counts(conn, filters: Filters, *, tz: ZoneInfo, now: datetime) -> dict[
     ).subquery()  # fmt: skip
     c = scoped.c
     if conn.dialect.name == "postgresql":
-        # GROUPING(status, cause, first, close) tells the sets apart: a bit is 1 when its
-        # column is not grouped on
-        which = {7: "state", 3: "cause", 13: "first", 14: "close"}
-        stmt = select(func.grouping(c.status, c.cause, c.first, c.close),
+        stmt = select(func.grouping(*[c[k] for k in MARKERS]),
                       *[c[k] for k in KEYS], func.count()).group_by(
             func.grouping_sets(*[tuple_(*[c[k] for k in keys]) for keys in GROUPINGS.values()])
         )  # fmt: skip
@@ -181,7 +182,7 @@ def case_counts(conn, filters: Filters, *, tz: ZoneInfo, now: datetime) -> dict[
         # each set's columns: its keys' places in the row, and the count last
         pick = {set_id: (out[name].append, itemgetter(*[1 + KEYS.index(k) for k in keys],
                                                        1 + len(KEYS)))
-                for set_id, name in which.items() for keys in [GROUPINGS[name]]}  # fmt: skip
+                for set_id, name in SET_IDS.items() for keys in [GROUPINGS[name]]}  # fmt: skip
         for row in conn.execute(stmt).all():  # .all(): one fetch, not one per row
             add, columns = pick[row[0]]
             add(columns(row))
