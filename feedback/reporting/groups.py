@@ -48,13 +48,14 @@ SELECT f.month, f.customer_id, c.external_id, c.name, cs.abc_class, cs.programme
        c.language,
        f.nps_score, {answered_day}, CAST(f.revenue_12m AS FLOAT),
        CAST(f.revenue_12m AS FLOAT) - CAST(f.revenue_prev_12m AS FLOAT),
-       (CAST(f.customer_id AS BIGINT) * 2654435761) % 4294967296
+       (CAST(f.customer_id AS BIGINT) * 2654435761) % 4294967296 AS pick
 FROM customer_months f
 JOIN customers c ON c.id = f.customer_id
 LEFT JOIN customer_segments cs ON cs.customer_id = f.customer_id AND cs.run_id = :run
 WHERE f.month >= :since AND (f.revenue_12m <> 0 OR f.revenue_prev_12m <> 0)
   AND NOT (f.waves_12m > 0 AND f.answered_12m = 0)
   AND f.nps_answered_at IS NOT NULL AND {answered_day} >= {window_start}
+ORDER BY f.month, pick
 """
 
 
