@@ -204,10 +204,12 @@ def _scatter_figure(sc: Q.Scatter, currency: str):
         data.append({
             "type": "scattergl", "mode": "markers", "name": _class_label(abc_class),
             "x": [p.score + _jitter(p.customer_id) for p in points],
-            "y": [min(max(p.change, low), high) for p in points],
+            # whole currency units: a tenth of the bytes of a full float, the same dots
+            "y": [_y(p.change, low, high) for p in points],
             "customdata": [_point_data(p, days) for p in points],
             "marker": {"color": colour, "size": 6, "opacity": 0.7,
-                       "symbol": [_edge_symbol(p.change, low, high) for p in points]},
+                       "symbol": [_edge_symbol(p.change, low, high) for p in points]
+                       if window else "circle"},
             "hovertemplate": _hover_template(_class_label(abc_class), currency),
         })  # fmt: skip
     if sc.largest:
@@ -241,6 +243,10 @@ def _with_margin(window: tuple[float, float]) -> list[float]:
     """The axis a little wider than the window, so triangles on its edge show whole."""
     margin = (window[1] - window[0]) * 0.03
     return [window[0] - margin, window[1] + margin]
+
+
+def _y(change: float, low: float, high: float) -> float:
+    return high if change > high else low if change < low else round(change)
 
 
 def _edge_symbol(change: float, low: float, high: float) -> str:
