@@ -24,7 +24,7 @@ from operator import itemgetter
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import func, literal, select, tuple_, union_all
 
 from dashboards import stats
 from dashboards.filters import Filters
@@ -265,12 +265,17 @@ def _report(conn, rows: list, durations: dict) -> LoopReport:
 
 
 def _names(conn, team_ids: set, user_ids: set) -> dict:
-    """Team names and staff names (the name, or the e-mail when the name is blank)."""
+    """Team names and staff names (the name, or the e-mail when the name is blank), in one
+    round trip."""
+    names: dict = {"team": {}, "user": {}}
+    if not team_ids and not user_ids:
+        return names
     staff = func.coalesce(func.nullif(User.name, ""), User.email)
-    teams = select(Team.id, Team.name).where(Team.id.in_(team_ids))
-    users = select(User.id, staff).where(User.id.in_(user_ids))
-    return {"team": {i: n for i, n in conn.execute(teams)} if team_ids else {},
-            "user": {i: n for i, n in conn.execute(users)} if user_ids else {}}  # fmt: skip
+    teams = select(literal("team"), Team.id, Team.name).where(Team.id.in_(team_ids))
+    users = select(literal("user"), User.id, staff).where(User.id.in_(user_ids))
+    for kind, key, name in conn.execute(union_all(teams, users)):
+        names[kind][key] = name
+    return names
 
 
 @dataclass(frozen=True)
