@@ -21,19 +21,23 @@ class Freshness:
     churn_computed_at: datetime | None
 
 
+def _built(table: str):
+    rb = ReportingBuild
+    return select(rb.refreshed_at).where(rb.table_name == table).scalar_subquery()
+
+
+# Built once: it runs with every render and takes no values (building it took longer than
+# running it)
+_STATEMENT = select(
+    _built("answer_days"), _built("customer_months"),
+    select(func.max(SegmentRun.as_of)).scalar_subquery(),
+    select(ChurnRun.computed_at).order_by(ChurnRun.as_of.desc()).limit(1).scalar_subquery(),
+)  # fmt: skip
+
+
 def freshness(conn) -> Freshness:
     """One round trip: it runs with every view."""
-    rb = ReportingBuild
-
-    def built(table: str):
-        return select(rb.refreshed_at).where(rb.table_name == table).scalar_subquery()
-
-    row = conn.execute(select(
-        built("answer_days"), built("customer_months"),
-        select(func.max(SegmentRun.as_of)).scalar_subquery(),
-        select(ChurnRun.computed_at).order_by(ChurnRun.as_of.desc()).limit(1).scalar_subquery(),
-    )).one()  # fmt: skip
-    answers, customers, segments, churn = row
+    answers, customers, segments, churn = conn.execute(_STATEMENT).one()
     if isinstance(segments, str):  # SQLite hands back text from an aggregate
         segments = date.fromisoformat(segments)
     return Freshness(answers, customers, segments, churn)
