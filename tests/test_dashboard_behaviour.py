@@ -204,6 +204,10 @@ def test_scatter_all_points_and_the_sample(world):
     rest = sorted(scored[2:], key=pick)[:2]
     assert [p.external_id for p in sampled.points] == ["K-p2", "K-p1",
                                                        *[f"K-{n}" for n in rest]]  # fmt: skip
+    only_sample = Q.scatter(conn, DECEMBER, tz=TZ, limit=3, largest=0)
+    assert [p.external_id for p in only_sample.points] == [
+        f"K-{n}" for n in sorted(scored, key=pick)[:3]
+    ]
     again = Q.scatter(conn, DECEMBER, tz=TZ, limit=4, largest=2)
     # the day is the local one: 23:30 UTC on 31 October is 1 November in Copenhagen
     row = db.session.get(CustomerMonth, (date(2025, 12, 1), world["d1"].id))

@@ -261,9 +261,11 @@ def scatter(conn, filters: Filters, *, tz: ZoneInfo, limit: int = SCATTER_LIMIT,
     top = conn.execute(by_revenue.limit(largest)).all()
     # The rest: below the last of the largest in the same order, so the sample reads only
     # the rows it keeps (the build stores each month in pick order: a short sequential read)
-    last_rev, last_id = top[-1][6], top[-1][0]
-    rest = or_(sp.rev < last_rev, and_(sp.rev == last_rev, sp.customer_id < last_id))
-    sample = conn.execute(points.where(rest).order_by(sp.pick).limit(limit - len(top))).all()
+    if top:
+        last_rev, last_id = top[-1][6], top[-1][0]
+        points = points.where(or_(sp.rev < last_rev,
+                                  and_(sp.rev == last_rev, sp.customer_id < last_id)))  # fmt: skip
+    sample = conn.execute(points.order_by(sp.pick).limit(limit - len(top))).all()
     return Scatter([_point(r) for r in top + sample], customers, len(top))
 
 

@@ -41,6 +41,8 @@ GROUP BY month, grp, abc_class, programme, owner_id, language
 """
 
 
+# Each month in pick order: the view's sample reads the first few thousand of a month's rows
+# by that index, and stored in that order they lie on a few dozen pages, not thousands.
 _SCATTER = """
 INSERT INTO scatter_points (month, customer_id, external_id, name, abc_class, programme, owner_id,
                             language, score, answered_on, rev, chg, pick)
