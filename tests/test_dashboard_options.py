@@ -73,8 +73,8 @@ def test_owners_are_the_staff_who_own_a_customer(create_user, create_customer):
         create_customer(owner=owner)
     create_customer(owner=None)
     choices = options.owner_choices(db.session.connection())
-    # by name, case aside; a blank name sorts first and shows the e-mail
-    assert choices == [(str(blank.id), "nameless@example.com"), (str(anna.id), "anna"),
+    # by the name shown, case aside: a blank name shows (and sorts by) the e-mail
+    assert choices == [(str(anna.id), "anna"), (str(blank.id), "nameless@example.com"),
                        (str(zoe.id), "Zoe")]  # fmt: skip
     assert str(idle.id) not in {value for value, _ in choices}
 
