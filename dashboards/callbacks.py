@@ -11,12 +11,13 @@ from dash import Input, Output, State, ctx, dcc, html, no_update
 from flask import current_app
 
 from dashboards.context import local_today, make_context
-from dashboards.filters import parse, to_query
+from dashboards.filters import offered, parse, to_query
 from dashboards.layout import CONTROLS
 from dashboards.queries import options
 from dashboards.queries.freshness import freshness
 from dashboards.views import all_views
 from dashboards.widgets import empty_note
+from feedback.list_filters import NO_OWNER
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -39,6 +40,24 @@ def _from_controls(values) -> dict:
     for key in ("from", "to"):
         raw[key] = (raw[key] or "")[:10]  # the date picker may add a time
     return raw
+
+
+def _offered(filters, conn) -> tuple:
+    """A link's filters kept to what the controls offer, what was dropped, and the wave
+    choices of its survey (sent with the wave, so the dropdown keeps it)."""
+    choices = {
+        "survey": {value for value, _ in options.survey_choices(conn)},
+        "owner": {NO_OWNER, *(value for value, _ in options.owner_choices(conn))},
+        "team": {value for value, _ in options.team_choices(conn)},
+    }
+    filters, dropped = offered(filters, choices)
+    waves = options.wave_choices(conn, filters.survey)
+    filters, dropped_wave = offered(filters, {"wave": {value for value, _ in waves}})
+    return filters, dropped + dropped_wave, _wave_options(waves)
+
+
+def _wave_options(pairs) -> list[dict]:
+    return [{"label": label, "value": value} for value, label in pairs]
 
 
 def _ignored_note(ignored: list[str]):
@@ -98,34 +117,35 @@ def register_callbacks(dash_app) -> None:
     controls = [(cid, prop) for cid, prop in CONTROLS.values()]
 
     @dash_app.callback(
-        *[Output(cid, prop) for cid, prop in controls],
+        *[Output(cid, prop) for cid, prop in controls], Output("f-wave", "options"),
         Output("url", "search"), Output("query", "data"), Output("ignored", "children"),
         Input("url", "search"), *[Input(cid, prop) for cid, prop in controls],
     )  # fmt: skip
     def sync_filters_and_url(search, *values):
+        from feedback.extensions import db
+
         today = local_today()
+        conn = db.session.connection()
         if ctx.triggered_id in (None, "url"):
             parsed = parse(search or "", today, keys)
+            parsed.filters, dropped, waves = _offered(parsed.filters, conn)
+            parsed.ignored += dropped
             view = parsed.view or keys[0]
             query = to_query(parsed.filters, view, today)
-            return (*_control_values(parsed, view), no_update, query,
+            return (*_control_values(parsed, view), waves, no_update, query,
                     _ignored_note(parsed.ignored))  # fmt: skip
         raw = _from_controls(values)
+        waves = no_update
         if ctx.triggered_id == "f-survey":
             raw["wave"] = None  # a wave belongs to one survey
         parsed = parse(raw, today, keys)
+        if ctx.triggered_id == "f-survey":
+            waves = _wave_options(options.wave_choices(conn, parsed.filters.survey))
         query = to_query(parsed.filters, parsed.view or keys[0], today)
         outputs = [no_update] * len(controls)
         if ctx.triggered_id == "f-survey":
             outputs[list(CONTROLS).index("wave")] = None
-        return (*outputs, query, query, _ignored_note(parsed.ignored))
-
-    @dash_app.callback(Output("f-wave", "options"), Input("f-survey", "value"))
-    def offer_waves(survey):
-        from feedback.extensions import db
-
-        pairs = options.wave_choices(db.session.connection(), survey)
-        return [{"label": label, "value": value} for value, label in pairs]
+        return (*outputs, waves, query, query, _ignored_note(parsed.ignored))
 
     @dash_app.callback(
         Output("view-body", "children"), Output("freshness", "children"),

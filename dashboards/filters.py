@@ -116,6 +116,21 @@ def parse(query: str | dict, today: date, views: tuple[str, ...] = ()) -> Parsed
     return Parsed(filters, view, ignored)
 
 
+def offered(filters: Filters, choices: dict[str, set[str]]) -> tuple[Filters, list[str]]:
+    """`filters` without a survey, wave, owner or team the page does not offer (a survey
+    since deleted, a wave of another survey, someone who owns no customer now), and what was
+    dropped, named as parse() names it. `choices`: {key: the values offered, as strings};
+    keys not in it are not checked. A dropdown would drop such a value by itself, silently
+    and after the figures were drawn for it."""
+    dropped, changes = [], {}
+    for key, offered_values in choices.items():
+        value = getattr(filters, key)
+        if value is not None and str(value) not in offered_values:
+            dropped.append(f"{key} {shown(str(value))}")
+            changes[key] = None
+    return (filters.but(**changes) if changes else filters), dropped
+
+
 def to_query(filters: Filters, view: str | None = None, today: date | None = None) -> str:
     """The query string for `filters` ("?..."), leaving out what equals the default."""
     default = default_filters(today) if today else None

@@ -13,7 +13,7 @@ import pytest
 
 from dashboards import periods as P
 from dashboards import stats
-from dashboards.filters import Filters, default_filters, parse, to_query
+from dashboards.filters import Filters, default_filters, offered, parse, to_query
 from dashboards.queries.trend import csi_by_period, nps_by_period
 from feedback.extensions import db
 from tests.support.dash_tree import as_json
@@ -120,6 +120,19 @@ def test_url_filters_round_trip_and_bad_values_are_named():
     assert any("“<script>”" in item for item in bad.ignored)
     backwards = parse("?from=2025-06-01&to=2025-01-01", today)
     assert backwards.filters == default_filters(today) and backwards.ignored
+
+
+def test_values_the_controls_do_not_offer_are_dropped_and_named():
+    f = Filters(start=date(2025, 1, 1), end=date(2025, 12, 31), survey="12", wave=9,
+                owner=7, team=3, classes=("A",))  # fmt: skip
+    choices = {"survey": {"nps", "12"}, "owner": {"none", "5"}, "team": {"3"}}
+    kept, dropped = offered(f, choices)
+    assert kept == f.but(owner=None)  # the wave is not checked here: not in `choices`
+    assert dropped == ["owner “7”"]
+    kept, dropped = offered(f, {"wave": set()})
+    assert kept == f.but(wave=None) and dropped == ["wave “9”"]
+    assert offered(f.but(owner="none"), choices) == (f.but(owner="none"), [])
+    assert offered(Filters(start=f.start, end=f.end), choices)[1] == []
 
 
 def test_default_filters_are_the_last_twelve_months():

@@ -121,6 +121,68 @@ def test_a_bad_link_is_answered_not_crashed(client, login_as):
     assert "from date" in ignored and "class" in ignored
 
 
+def _sync(client, search, *, survey_changed_to=None):
+    """The sync callback as the renderer calls it: on a link, or on a new survey."""
+    dash_app = client.application.extensions["dashboard"]
+    key = next(k for k in dash_app.callback_map if k.startswith("..f-view.value"))
+    inputs = [{"id": i["id"], "property": i["property"], "value": None}
+              for i in dash_app.callback_map[key]["inputs"]]  # fmt: skip
+    inputs[0]["value"] = search
+    changed = "url.search"
+    if survey_changed_to is not None:
+        next(i for i in inputs if i["id"] == "f-survey")["value"] = survey_changed_to
+        changed = "f-survey.value"
+    outputs = [{"id": o.split(".")[0], "property": o.split(".")[1]}
+               for o in key.strip(".").split("...")]  # fmt: skip
+    response = _dispatch(client, {"output": key, "outputs": outputs, "inputs": inputs,
+                                  "changedPropIds": [changed], "state": []})  # fmt: skip
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    return response.get_json()["response"]
+
+
+def test_a_link_keeps_its_wave_and_names_what_the_controls_do_not_offer(
+    client, login_as, create_user, create_customer
+):
+    from datetime import UTC, datetime
+
+    from feedback.extensions import db
+    from feedback.surveys.models import Survey, Wave
+
+    login_as("manager")
+    owner = create_user(name="Olga")
+    create_customer(owner=owner)
+    survey = Survey(name="Quarterly NPS", template_key="nps")
+    db.session.add(survey)
+    db.session.flush()
+    sent = datetime(2025, 3, 4, 9, tzinfo=UTC)
+    wave = Wave(survey_id=survey.id, status="closed", audience={}, sent_at=sent,
+                closes_at=sent)  # fmt: skip
+    db.session.add(wave)
+    db.session.commit()
+    client.get("/dashboard/")
+
+    link = f"?view=funnel&survey={survey.id}&wave={wave.id}&owner={owner.id}"
+    out = _sync(client, link)
+    # the wave's choices come with it, so the dropdown keeps the wave (a dropdown drops a
+    # value it has no option for)
+    assert out["f-wave"] == {"options": [{"label": "Wave of 4 Mar 2025", "value": str(wave.id)}],
+                             "value": str(wave.id)}  # fmt: skip
+    assert f"wave={wave.id}" in out["query"]["data"] and f"owner={owner.id}" in out["query"]["data"]
+    assert out["ignored"]["children"] is None
+
+    stale = _sync(client, f"?view=funnel&survey={survey.id}&wave=999999&owner=999999&team=77")
+    query = stale["query"]["data"]
+    assert f"survey={survey.id}" in query and "wave" not in query and "owner" not in query
+    assert "team" not in query
+    note = json.dumps(stale["ignored"], ensure_ascii=False)
+    assert "wave “999999”" in note and "owner “999999”" in note and "team “77”" in note
+
+    other = _sync(client, "", survey_changed_to="nps")
+    assert other["f-wave"]["value"] is None
+    assert other["f-wave"]["options"][0]["value"] == str(wave.id)
+    assert other["f-wave"]["options"][0]["label"].startswith("Quarterly NPS: wave of")
+
+
 def test_csv_text_defuses_spreadsheet_formulas():
     text = csv_text(["name", "value"], [["=HYPERLINK(\"x\")", -5], ["+1 Kunde", 3.5],
                                         ["@risk", None]])  # fmt: skip

@@ -61,6 +61,35 @@ def test_manager_opens_the_dashboard_and_filters_it(page, live_server, create_cu
     ).is_selected()
 
 
+def test_a_link_to_one_wave_keeps_the_wave(page, live_server, create_user):
+    """The wave's dropdown gets its choices with the wave: a dropdown without the option
+    would drop the value, and the page would quietly show every wave instead."""
+    from datetime import UTC, datetime
+
+    from selenium.webdriver.common.by import By
+
+    from feedback.extensions import db
+    from feedback.surveys.models import Survey, Wave
+
+    survey = Survey(name="Browser NPS", template_key="nps")
+    db.session.add(survey)
+    db.session.flush()
+    sent = datetime(2025, 2, 3, 9, tzinfo=UTC)
+    wave = Wave(survey_id=survey.id, status="closed", audience={}, sent_at=sent,
+                closes_at=sent)  # fmt: skip
+    db.session.add(wave)
+    db.session.commit()
+    manager = create_user(email="browser.wave.manager@example.com", role="manager")
+    link = f"/dashboard/?view=funnel&survey={survey.id}&wave={wave.id}&owner=999999"
+    _sign_in(page, live_server, manager.email, link)
+    _wait_for(page, lambda d: "Wave of 3 Feb 2025" in d.find_element(By.ID, "f-wave").text)
+    _wait_for(page, lambda d: "owner" in d.find_element(By.ID, "ignored").text)
+    assert f"wave={wave.id}" in page.current_url
+    page.refresh()  # the URL alone brings the wave back
+    _wait_for(page, lambda d: "Wave of 3 Feb 2025" in d.find_element(By.ID, "f-wave").text)
+    assert f"wave={wave.id}" in page.current_url
+
+
 def test_agent_is_refused(page, live_server, create_user):
     from selenium.webdriver.common.by import By
 
