@@ -125,26 +125,25 @@ def register_callbacks(dash_app) -> None:
         from feedback.extensions import db
 
         today = local_today()
-        conn = db.session.connection()
         if ctx.triggered_id in (None, "url"):
             parsed = parse(search or "", today, keys)
-            parsed.filters, dropped, waves = _offered(parsed.filters, conn)
+            parsed.filters, dropped, waves = _offered(parsed.filters, db.session.connection())
             parsed.ignored += dropped
             view = parsed.view or keys[0]
             query = to_query(parsed.filters, view, today)
             return (*_control_values(parsed, view), waves, no_update, query,
                     _ignored_note(parsed.ignored))  # fmt: skip
         raw = _from_controls(values)
-        waves = no_update
-        if ctx.triggered_id == "f-survey":
+        new_survey = ctx.triggered_id == "f-survey"
+        if new_survey:
             raw["wave"] = None  # a wave belongs to one survey
         parsed = parse(raw, today, keys)
-        if ctx.triggered_id == "f-survey":
-            waves = _wave_options(options.wave_choices(conn, parsed.filters.survey))
         query = to_query(parsed.filters, parsed.view or keys[0], today)
-        outputs = [no_update] * len(controls)
-        if ctx.triggered_id == "f-survey":
+        outputs, waves = [no_update] * len(controls), no_update
+        if new_survey:  # its waves, none chosen yet
             outputs[list(CONTROLS).index("wave")] = None
+            pairs = options.wave_choices(db.session.connection(), parsed.filters.survey)
+            waves = _wave_options(pairs)
         return (*outputs, waves, query, query, _ignored_note(parsed.ignored))
 
     @dash_app.callback(
