@@ -145,20 +145,12 @@ def test_a_link_keeps_its_wave_and_names_what_the_controls_do_not_offer(
 ):
     from datetime import UTC, datetime
 
-    from feedback.extensions import db
-    from feedback.surveys.models import Survey, Wave
+    from tests.support.dashboard_world import one_sent_wave
 
     login_as("manager")
     owner = create_user(name="Olga")
     create_customer(owner=owner)
-    survey = Survey(name="Quarterly NPS", template_key="nps")
-    db.session.add(survey)
-    db.session.flush()
-    sent = datetime(2025, 3, 4, 9, tzinfo=UTC)
-    wave = Wave(survey_id=survey.id, status="closed", audience={}, sent_at=sent,
-                closes_at=sent)  # fmt: skip
-    db.session.add(wave)
-    db.session.commit()
+    survey, wave = one_sent_wave("Quarterly NPS", datetime(2025, 3, 4, 9, tzinfo=UTC))
     client.get("/dashboard/")
 
     link = f"?view=funnel&survey={survey.id}&wave={wave.id}&owner={owner.id}"

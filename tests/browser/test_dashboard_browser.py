@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from conftest import PASSWORD
 
-from tests.support.dashboard_world import make_world
+from tests.support.dashboard_world import make_world, one_sent_wave
 
 pytestmark = pytest.mark.browser
 
@@ -68,17 +68,7 @@ def test_a_link_to_one_wave_keeps_the_wave(page, live_server, create_user):
 
     from selenium.webdriver.common.by import By
 
-    from feedback.extensions import db
-    from feedback.surveys.models import Survey, Wave
-
-    survey = Survey(name="Browser NPS", template_key="nps")
-    db.session.add(survey)
-    db.session.flush()
-    sent = datetime(2025, 2, 3, 9, tzinfo=UTC)
-    wave = Wave(survey_id=survey.id, status="closed", audience={}, sent_at=sent,
-                closes_at=sent)  # fmt: skip
-    db.session.add(wave)
-    db.session.commit()
+    survey, wave = one_sent_wave("Browser NPS", datetime(2025, 2, 3, 9, tzinfo=UTC))
     manager = create_user(email="browser.wave.manager@example.com", role="manager")
     link = f"/dashboard/?view=funnel&survey={survey.id}&wave={wave.id}&owner=999999"
     _sign_in(page, live_server, manager.email, link)

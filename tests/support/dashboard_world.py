@@ -88,3 +88,17 @@ def rebuild_answer_facts() -> None:
 
     rebuild_facts(current_app.config)
     db.session.commit()
+
+
+def one_sent_wave(name: str, sent: datetime):
+    """A closed NPS survey `name` with one wave sent at `sent`, committed: (survey, wave)."""
+    from feedback.surveys.models import Survey, Wave
+
+    survey = Survey(name=name, template_key="nps")
+    db.session.add(survey)
+    db.session.flush()
+    wave = Wave(survey_id=survey.id, status="closed", audience={}, sent_at=sent,
+                closes_at=sent)  # fmt: skip
+    db.session.add(wave)
+    db.session.commit()
+    return survey, wave
