@@ -126,6 +126,30 @@ def _post(client, payload):
     return response
 
 
+def _time(clock, repeat: int, send) -> list[tuple[float, float]]:
+    """(total ms, SQL ms) of `repeat` calls of send(i), after two that warm the caches."""
+    samples: list[tuple[float, float]] = []
+    for i in range(repeat + 2):
+        with _timed(clock, samples if i >= 2 else []):
+            send(i)
+    return [(total * 1000, sql * 1000) for total, sql in samples]
+
+
+def _report(label: str, samples, target: int | None = None) -> bool:
+    """Print a row: p50, p95, SQL p95, own p50 and, against a target, the ratio and the
+    verdict. Whether the targets were met (True without a target)."""
+    total, sql = [t for t, _ in samples], [q for _, q in samples]
+    own = statistics.median(t - q for t, q in samples)
+    line = f"{label:<35}{statistics.median(total):8.1f}{_p95(total):8.1f}{_p95(sql):9.1f}{own:9.1f}"
+    if target is None:
+        print(line)
+        return True
+    ratio = statistics.median(t / max(q, 0.001) for t, q in samples)
+    ok = _p95(total) <= target and ratio <= 2
+    print(f"{line}{ratio:7.2f}{target:8}  {'ok' if ok else 'MISSED'}")
+    return ok
+
+
 def _p95(values):
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
@@ -170,26 +194,14 @@ def main() -> None:
         if view in wave_free:
             del cases["one wave"]
         for case, extra in cases.items():
-            samples: list[tuple[float, float]] = []
-            for i in range(args.repeat + 2):
-                query = f"?view={view}{extra}{VARIANTS[i % len(VARIANTS)]}"
-                payload = _payload(render, [{"id": "query", "property": "data", "value": query}])
-                if i < 2:  # warm the caches
-                    _post(client, payload)
-                    continue
-                with _timed(clock, samples):
-                    _post(client, payload)
-            total = [s[0] * 1000 for s in samples]
-            sql = [s[1] * 1000 for s in samples]
-            ratio = statistics.median(t / max(q, 0.001) for t, q in zip(total, sql, strict=True))
-            own = statistics.median(t - q for t, q in zip(total, sql, strict=True))
-            p95 = _p95(total)
-            ok = p95 <= TARGETS[case] and ratio <= 2
-            results.append(ok)
-            verdict = "ok" if ok else "MISSED"
-            print(f"{view:<22}{case:<13}{statistics.median(total):8.1f}{p95:8.1f}"
-                  f"{_p95(sql):9.1f}{own:9.1f}{ratio:7.2f}{TARGETS[case]:8}"
-                  f"  {verdict}")  # fmt: skip
+
+            def send(i, prefix=f"?view={view}{extra}"):
+                query = prefix + VARIANTS[i % len(VARIANTS)]
+                _post(client, _payload(render, [{"id": "query", "property": "data",
+                                                 "value": query}]))  # fmt: skip
+
+            samples = _time(clock, args.repeat, send)
+            results.append(_report(f"{view:<22}{case:<13}", samples, TARGETS[case]))
     # The other callbacks: the CSV download of each view (the same figures as a table), the
     # filters read from a link (checked against the controls' choices), a survey chosen (the
     # sync callback then offers its waves), a scatter point's click
@@ -215,40 +227,20 @@ def main() -> None:
             "behaviour-go.href", [{"id": "behaviour-scatter", "property": "clickData",
                                   "value": click}])  # fmt: skip
     for name, payload in others.items():
-        samples = []
-        for i in range(args.repeat + 2):
-            with _timed(clock, samples if i >= 2 else []):
-                _post(client, payload)
-        total, sql = [s[0] * 1000 for s in samples], [s[1] * 1000 for s in samples]
-        ratio = statistics.median(t / max(q, 0.001) for t, q in zip(total, sql, strict=True))
-        own = statistics.median(t - q for t, q in zip(total, sql, strict=True))
-        p95 = _p95(total)
-        ok = p95 <= TARGETS["all surveys"] and ratio <= 2
-        results.append(ok)
-        print(f"{name:<35}{statistics.median(total):8.1f}{p95:8.1f}{_p95(sql):9.1f}{own:9.1f}"
-              f"{ratio:7.2f}{TARGETS['all surveys']:8}  {'ok' if ok else 'MISSED'}")  # fmt: skip
+        samples = _time(clock, args.repeat, lambda _i, payload=payload: _post(client, payload))
+        results.append(_report(name, samples, TARGETS["all surveys"]))
     # What any render costs before a view reads anything: sign-in, Dash's dispatch, the
     # filters, the freshness line and the JSON of a note (a period with no answers).
-    samples = []
     empty = _payload(render, [{"id": "query", "property": "data",
                                "value": "?view=nps&from=2001-01-01&to=2001-01-31"}])  # fmt: skip
-    for i in range(args.repeat + 2):
-        with _timed(clock, samples if i >= 2 else []):
-            _post(client, empty)
-    total, sql = [s[0] * 1000 for s in samples], [s[1] * 1000 for s in samples]
-    own = statistics.median(t - q for t, q in zip(total, sql, strict=True))
-    print(f"{'floor (nothing found)':<35}{statistics.median(total):8.1f}{_p95(total):8.1f}"
-          f"{_p95(sql):9.1f}{own:9.1f}")  # fmt: skip
+    _report("floor (nothing found)", _time(clock, args.repeat, lambda _i: _post(client, empty)))
     # Not a callback, but on every visit before any: the page's layout with the filters'
     # choices (surveys, owners, teams)
-    samples = []
-    for i in range(args.repeat + 2):
-        with _timed(clock, samples if i >= 2 else []):
-            assert client.get("/dashboard/_dash-layout").status_code == 200
-    total, sql = [s[0] * 1000 for s in samples], [s[1] * 1000 for s in samples]
-    own = statistics.median(t - q for t, q in zip(total, sql, strict=True))
-    print(f"{'page layout (per visit)':<35}{statistics.median(total):8.1f}{_p95(total):8.1f}"
-          f"{_p95(sql):9.1f}{own:9.1f}")  # fmt: skip
+
+    def layout(_i):
+        assert client.get("/dashboard/_dash-layout").status_code == 200
+
+    _report("page layout (per visit)", _time(clock, args.repeat, layout))
     print("own p50: the median over requests of the callback's time outside the driver")
     print("ratio: the median over requests of callback time / SQL time in that request")
     if wave_free:
