@@ -204,7 +204,7 @@ def main() -> None:
             results.append(_report(f"{view:<22}{case:<13}", samples, TARGETS[case]))
     # The other callbacks: the CSV download of each view (the same figures as a table), the
     # filters read from a link (checked against the controls' choices), a survey chosen (the
-    # sync callback then offers its waves), a scatter point's click
+    # sync callback then offers its waves). A scatter point's click runs in the browser.
     sync = next(k for k in dash_app.callback_map if k.startswith("..f-view.value"))
     controls = [{"id": cid, "property": prop, "value": None} for cid, prop in CONTROLS.values()]
     others = {f"download {v}": _payload(
@@ -222,10 +222,6 @@ def main() -> None:
             **_payload(sync, [{"id": "url", "property": "search", "value": ""}, *chosen]),
             "changedPropIds": ["f-survey.value"],
         }
-        click = {"points": [{"customdata": ["C100001"]}]}
-        others["scatter click"] = _payload(
-            "behaviour-go.href", [{"id": "behaviour-scatter", "property": "clickData",
-                                  "value": click}])  # fmt: skip
     for name, payload in others.items():
         samples = _time(clock, args.repeat, lambda _i, payload=payload: _post(client, payload))
         results.append(_report(name, samples, TARGETS["all surveys"]))

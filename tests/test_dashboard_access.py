@@ -189,6 +189,8 @@ def test_csv_text_defuses_spreadsheet_formulas():
         ("not json", "not a dashboard update"),
         ("{}", "not a dashboard update"),
         (json.dumps({"output": "nope.children", "inputs": []}), "out of date"),
+        # the scatter's click runs in the browser: there is nothing here to run
+        (json.dumps({"output": "behaviour-go.href", "inputs": []}), "out of date"),
     ],
 )
 def test_a_malformed_callback_post_is_a_clear_400(client, login_as, body, message):

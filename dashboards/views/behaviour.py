@@ -7,9 +7,8 @@ from __future__ import annotations
 import html as markup
 import math
 import zlib
-from urllib.parse import quote
 
-from dash import Input, Output, dcc, html, no_update
+from dash import ClientsideFunction, Input, Output, State, dcc, html
 
 from dashboards import figures as F
 from dashboards import stats
@@ -166,10 +165,6 @@ def _class_label(abc_class: str) -> str:
     return "no class" if abc_class == Q.UNCLASSIFIED else f"class {abc_class}"
 
 
-def customer_url(external_id: str) -> str:
-    return CUSTOMER_PAGE + quote(external_id, safe="")
-
-
 def _jitter(customer_id: int) -> float:
     """The same small sideways offset for a customer on every draw (±0.3)."""
     return (zlib.crc32(str(customer_id).encode()) % 601 - 300) / 1000
@@ -254,7 +249,8 @@ def _edge_symbol(change: float, low: float, high: float) -> str:
 
 
 # Per point only the facts (customdata); the browser formats the hover from one template
-# per trace: a third of the bytes and of the time of a hover string per customer.
+# per trace: a third of the bytes and of the time of a hover string per customer. The click
+# (assets/clicks.js) reads the customer number first.
 _ID, _LABEL, _SCORE, _ANSWERED, _REVENUE, _CHANGE = range(6)
 
 
@@ -337,6 +333,7 @@ def render(ctx):
     else:
         out.append(empty_note("No customer here has an NPS answer from the last 24 months."))
     out.append(dcc.Location(id="behaviour-go", refresh=True))
+    out.append(dcc.Store(id="behaviour-customer-page", data=CUSTOMER_PAGE))
     out.append(graph("behaviour-class", _class_bars(report)))
     columns, rows = _rows(report)
     out.append(html.Details([html.Summary("The figures behind the charts"),
@@ -409,26 +406,14 @@ def table(ctx):
 # --- the click through to the customer page ------------------------------------------------
 
 
-def customer_href(click_data) -> str | None:
-    """The customer page of the clicked point, or None: the link is built here from the
-    point's customer number, never taken from the browser."""
-    try:
-        data = click_data["points"][0]["customdata"]
-        external_id = data[_ID] if isinstance(data, list) else None
-    except (TypeError, KeyError, IndexError):
-        return None
-    if not isinstance(external_id, str) or not external_id:
-        return None
-    return customer_url(external_id)
-
-
 def register(dash_app) -> None:
-    """The scatter's click callback (dashboards/callbacks.py calls this)."""
-
-    @dash_app.callback(Output("behaviour-go", "href"), Input("behaviour-scatter", "clickData"),
-                       prevent_initial_call=True)  # fmt: skip
-    def open_customer(click_data):
-        return customer_href(click_data) or no_update
+    """The scatter's click through to the customer page (dashboards/callbacks.py calls
+    this): in the browser (assets/clicks.js), so the page opens without a round trip."""
+    dash_app.clientside_callback(
+        ClientsideFunction(namespace="feedback", function_name="customerHref"),
+        Output("behaviour-go", "href"), Input("behaviour-scatter", "clickData"),
+        State("behaviour-customer-page", "data"), prevent_initial_call=True,
+    )  # fmt: skip
 
 
 VIEW = View(

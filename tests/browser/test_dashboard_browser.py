@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from conftest import PASSWORD
 
+from tests.support.behaviour_world import make_behaviour_world
 from tests.support.dashboard_world import make_world, one_sent_wave
 
 pytestmark = pytest.mark.browser
@@ -97,3 +98,57 @@ def test_stranger_lands_on_the_login_page(page, live_server):
     page.get(f"{live_server}/dashboard/{PERIOD}")
     _wait_for(page, lambda d: "/login" in d.current_url)
     assert "next=" in page.current_url
+
+
+def test_a_scatter_point_opens_its_customer(page, live_server, create_user, create_customer):
+    """The click through runs in the browser (assets/clicks.js): a real click on a point
+    opens its customer page, and no click data can lead anywhere but a customer page."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+
+    make_behaviour_world(create_user, create_customer)
+    manager = create_user(email="browser.scatter.manager@example.com", role="manager")
+    _sign_in(page, live_server, manager.email,
+             "/dashboard/?view=behaviour&from=2025-01-01&to=2025-12-31")  # fmt: skip
+    plot = "document.querySelector('#behaviour-scatter .js-plotly-plot')"
+    _wait_for(page, lambda d: d.execute_script(f"const g = {plot}; return !!(g && g._fullLayout"
+                                               " && g._fullLayout.xaxis);"))  # fmt: skip
+
+    href = "return window.dash_clientside.feedback.customerHref(arguments[0], '/customers/');"
+    no_update = "return window.dash_clientside.no_update;"
+    assert page.execute_script(href, {"points": [{"customdata": ["K-1", "x"]}]}) == (
+        "/customers/K-1"
+    )
+    # only ever a customer page: the number is percent-encoded after the server's prefix
+    assert page.execute_script(href, {"points": [{"customdata": ["//evil.example/x"]}]}) == (
+        "/customers/%2F%2Fevil.example%2Fx"
+    )
+    assert page.execute_script(href, {"points": [{"customdata": ["javascript:alert(1)"]}]}) == (
+        "/customers/javascript%3Aalert(1)"
+    )
+    nothing = page.execute_script(no_update)
+    for bad in (
+        None,
+        {},
+        {"points": []},
+        {"points": [{"x": 1}]},
+        {"points": [{"customdata": "K-1"}]},
+        {"points": [{"customdata": [7]}]},
+        {"points": [{"customdata": [""]}]},
+    ):
+        assert page.execute_script(href, bad) == nothing, bad
+
+    # where p2's point is drawn, from the middle of the plot (where Selenium's offsets start)
+    dx, dy = page.execute_script(f"""
+        const g = {plot}, box = g.getBoundingClientRect();
+        const xa = g._fullLayout.xaxis, ya = g._fullLayout.yaxis;
+        for (const trace of g.data) {{
+            const i = trace.customdata.findIndex(row => row[0] === "K-p2");
+            if (i >= 0) return [xa._offset + xa.l2p(trace.x[i]) - box.width / 2,
+                                ya._offset + ya.l2p(trace.y[i]) - box.height / 2];
+        }}""")  # fmt: skip
+    graph = page.find_element(By.CSS_SELECTOR, "#behaviour-scatter .js-plotly-plot")
+    ActionChains(page).move_to_element_with_offset(graph, int(dx), int(dy)).pause(0.3).click(
+        ).perform()  # fmt: skip
+    _wait_for(page, lambda d: d.current_url.endswith("/customers/K-p2"))
+    assert page.find_element(By.TAG_NAME, "h1").text == "p2 <b>&</b> Co"  # shown as text
