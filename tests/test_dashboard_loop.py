@@ -21,9 +21,7 @@ from dashboards.queries.loop import (
     NO_TEAM,
     UNASSIGNED,
     grouped_medians,
-    loop_report,
-    outcomes,
-    root_causes,
+    loop_figures,
 )
 from dashboards.views.loop import VIEW
 from feedback.cases.models import Case
@@ -161,7 +159,7 @@ def figures(row) -> tuple:
 
 
 def report(filters=HALF):
-    return loop_report(db.session.connection(), filters, tz=TZ, now=NOW)
+    return loop_figures(db.session.connection(), filters, tz=TZ, now=NOW).report
 
 
 def test_totals_follow_the_queue_definitions(world):
@@ -201,13 +199,13 @@ def test_per_team_and_per_assignee(world):
 
 
 def test_outcomes_and_root_causes(world):
-    conn = db.session.connection()
-    o = outcomes(conn, HALF, tz=TZ)
+    figures = loop_figures(db.session.connection(), HALF, tz=TZ, now=NOW)
+    o = figures.outcomes
     assert (o.resolved, o.no_action, o.solved, o.not_solved, o.no_answer, o.not_asked) == (
         3, 1, 1, 1, 1, 1,
     )  # fmt: skip
     assert o.solved_share.value == pytest.approx(50.0) and o.solved_share.n == 2
-    causes = root_causes(conn, HALF, tz=TZ)
+    causes = figures.causes
     assert [(c.key, c.label, c.cases) for c in causes] == [
         ("delivery", "Delivery", 2), ("price", "Price", 1), (None, "not recorded", 1),
     ]  # fmt: skip

@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from operator import itemgetter
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -32,7 +33,6 @@ from dashboards.queries.scope import survey_conditions
 from feedback.analysis.themes import load_themes
 from feedback.auth.models import Team, User
 from feedback.cases.models import CLOSED_STATUSES, OPEN_STATUSES
-from feedback.dbtypes import utcnow
 from feedback.list_filters import segment_conditions
 from feedback.reporting.models import CaseFacts
 
@@ -192,10 +192,15 @@ def case_counts(conn, filters: Filters, *, tz: ZoneInfo, now: datetime) -> dict[
             for name, keys in GROUPINGS.items()}  # fmt: skip
 
 
-def loop_figures(conn, filters: Filters, *, tz: ZoneInfo, now: datetime):
-    """The view's three parts (the loop per team and assignee, how cases ended, root
-    causes) from case_counts and one statement for the names. Teams, assignees and totals
-    are sums of their rows."""
+class LoopFigures(NamedTuple):
+    report: LoopReport  # the loop per team and assignee
+    outcomes: Outcomes  # how the cases ended
+    causes: list[RootCause]  # most frequent first; the cases closed without one last
+
+
+def loop_figures(conn, filters: Filters, *, tz: ZoneInfo, now: datetime) -> LoopFigures:
+    """The view's three parts from case_counts and one statement for the names. Teams,
+    assignees and totals are sums of their rows."""
     counts = case_counts(conn, filters, tz=tz, now=now)
     per_pair: dict[tuple, list[int]] = {}
     ended = [0] * 6
@@ -224,11 +229,7 @@ def loop_figures(conn, filters: Filters, *, tz: ZoneInfo, now: datetime):
         durations[name] = table[~np.isnan(table[:, 2])]
     rows = [(*pair, *numbers) for pair, numbers in per_pair.items()]
     report = _report(conn, rows, durations)
-    return report, Outcomes(*ended), _causes(closed_by_cause)
-
-
-def loop_report(conn, filters: Filters, *, tz: ZoneInfo, now: datetime) -> LoopReport:
-    return loop_figures(conn, filters, tz=tz, now=now)[0]
+    return LoopFigures(report, Outcomes(*ended), _causes(closed_by_cause))
 
 
 def _report(conn, rows: list, durations: dict) -> LoopReport:
@@ -280,6 +281,9 @@ def _names(conn, team_ids: set, user_ids: set) -> dict:
 
 @dataclass(frozen=True)
 class Outcomes:
+    """How the cases opened in the period ended, and what the customers said afterwards.
+    A 'no' reopens a resolved case, so the follow-up answers count over all cases."""
+
     resolved: int
     no_action: int
     solved: int  # the customer said yes to "did we solve it?"
@@ -293,23 +297,13 @@ class Outcomes:
         return stats.proportion(self.solved, self.solved + self.not_solved)
 
 
-def outcomes(conn, filters: Filters, *, tz: ZoneInfo) -> Outcomes:
-    """How the cases opened in the period ended, and what the customers said afterwards.
-    A 'no' reopens a resolved case, so the follow-up answers count over all cases."""
-    return loop_figures(conn, filters, tz=tz, now=utcnow())[1]
-
-
 @dataclass(frozen=True)
 class RootCause:
+    """Closed cases with one root cause (a theme, set on closing)."""
+
     key: str | None  # a theme key; None: not recorded
     label: str
     cases: int
-
-
-def root_causes(conn, filters: Filters, *, tz: ZoneInfo) -> list[RootCause]:
-    """Closed cases per root cause (a theme, set on closing), most frequent first; the
-    cases closed without one last."""
-    return loop_figures(conn, filters, tz=tz, now=utcnow())[2]
 
 
 def _causes(closed_by_cause: dict) -> list[RootCause]:
