@@ -20,6 +20,9 @@ from dashboards.widgets import empty_note
 from feedback.list_filters import NO_OWNER
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# The dropdowns whose choices come from the database: sent by the sync callback with the
+# values a link sets (the layout reads nothing), the waves again when a survey is chosen
+CHOICES = ("survey", "owner", "team", "wave")
 
 
 def _control_values(parsed, view: str) -> list:
@@ -43,20 +46,21 @@ def _from_controls(values) -> dict:
 
 
 def _offered(filters, conn) -> tuple:
-    """A link's filters kept to what the controls offer, what was dropped, and the wave
-    choices of its survey (sent with the wave, so the dropdown keeps it)."""
-    choices = {
-        "survey": {value for value, _ in options.survey_choices(conn)},
-        "owner": {NO_OWNER, *(value for value, _ in options.owner_choices(conn))},
-        "team": {value for value, _ in options.team_choices(conn)},
+    """A link's filters kept to what the controls offer, what was dropped, and the choices
+    of the survey, owner, team and wave dropdowns (sent with their values: a dropdown
+    drops a value it has no option for)."""
+    pairs = {
+        "survey": options.survey_choices(conn),
+        "owner": [(NO_OWNER, "No owner"), *options.owner_choices(conn)],
+        "team": options.team_choices(conn),
     }
-    filters, dropped = offered(filters, choices)
-    waves = options.wave_choices(conn, filters.survey)
-    filters, dropped_wave = offered(filters, {"wave": {value for value, _ in waves}})
-    return filters, dropped + dropped_wave, _wave_options(waves)
+    filters, dropped = offered(filters, {k: {v for v, _ in p} for k, p in pairs.items()})
+    pairs["wave"] = options.wave_choices(conn, filters.survey)
+    filters, dropped_wave = offered(filters, {"wave": {value for value, _ in pairs["wave"]}})
+    return filters, dropped + dropped_wave, [_options(pairs[k]) for k in CHOICES]
 
 
-def _wave_options(pairs) -> list[dict]:
+def _options(pairs) -> list[dict]:
     return [{"label": label, "value": value} for value, label in pairs]
 
 
@@ -117,7 +121,8 @@ def register_callbacks(dash_app) -> None:
     controls = [(cid, prop) for cid, prop in CONTROLS.values()]
 
     @dash_app.callback(
-        *[Output(cid, prop) for cid, prop in controls], Output("f-wave", "options"),
+        *[Output(cid, prop) for cid, prop in controls],
+        *[Output(CONTROLS[key][0], "options") for key in CHOICES],
         Output("url", "search"), Output("query", "data"), Output("ignored", "children"),
         Input("url", "search"), *[Input(cid, prop) for cid, prop in controls],
     )  # fmt: skip
@@ -127,11 +132,11 @@ def register_callbacks(dash_app) -> None:
         today = local_today()
         if ctx.triggered_id in (None, "url"):
             parsed = parse(search or "", today, keys)
-            parsed.filters, dropped, waves = _offered(parsed.filters, db.session.connection())
+            parsed.filters, dropped, choices = _offered(parsed.filters, db.session.connection())
             parsed.ignored += dropped
             view = parsed.view or keys[0]
             query = to_query(parsed.filters, view, today)
-            return (*_control_values(parsed, view), waves, no_update, query,
+            return (*_control_values(parsed, view), *choices, no_update, query,
                     _ignored_note(parsed.ignored))  # fmt: skip
         raw = _from_controls(values)
         new_survey = ctx.triggered_id == "f-survey"
@@ -139,12 +144,12 @@ def register_callbacks(dash_app) -> None:
             raw["wave"] = None  # a wave belongs to one survey
         parsed = parse(raw, today, keys)
         query = to_query(parsed.filters, parsed.view or keys[0], today)
-        outputs, waves = [no_update] * len(controls), no_update
+        outputs, choices = [no_update] * len(controls), [no_update] * len(CHOICES)
         if new_survey:  # its waves, none chosen yet
             outputs[list(CONTROLS).index("wave")] = None
             pairs = options.wave_choices(db.session.connection(), parsed.filters.survey)
-            waves = _wave_options(pairs)
-        return (*outputs, waves, query, query, _ignored_note(parsed.ignored))
+            choices[CHOICES.index("wave")] = _options(pairs)
+        return (*outputs, *choices, query, query, _ignored_note(parsed.ignored))
 
     @dash_app.callback(
         Output("view-body", "children"), Output("freshness", "children"),

@@ -7,11 +7,8 @@ from dash import dcc, html
 
 from dashboards.context import local_today
 from dashboards.filters import LANGUAGES, default_filters
-from dashboards.queries import options
 from dashboards.views import all_views
 from feedback.customers.models import ABC_CLASSES
-from feedback.extensions import db
-from feedback.list_filters import NO_OWNER
 
 LANGUAGE_NAMES = {"en": "English", "da": "Danish", "sv": "Swedish", "nb": "Norwegian"}
 
@@ -40,13 +37,14 @@ def _field(label: str, control, *, wide: bool = False):
                     className="dash-field" + (" wide" if wide else ""))  # fmt: skip
 
 
-def _dropdown(id_, pairs, placeholder):
+def _dropdown(id_, pairs, placeholder, *, searchable: bool = False):
     return dcc.Dropdown(id=id_, options=_opts(pairs), placeholder=placeholder, clearable=True,
-                        searchable=len(pairs) > 8, className="dash-dropdown")  # fmt: skip
+                        searchable=searchable, className="dash-dropdown")  # fmt: skip
 
 
 def serve_layout():
-    conn = db.session.connection()
+    """The page, with today's default period. It reads nothing from the database: the
+    survey, wave, owner and team choices come with the link's values (callbacks.py)."""
     views = all_views()
     today = local_today()
     default = default_filters(today)
@@ -59,9 +57,9 @@ def serve_layout():
             id="f-grain", value="month", inline=True, className="dash-radio",
             options=[{"label": " month", "value": "month"},
                      {"label": " quarter", "value": "quarter"}])),
-        _field("Survey", _dropdown("f-survey", options.survey_choices(conn), "All surveys"),
+        _field("Survey", _dropdown("f-survey", [], "All surveys", searchable=True),
                wide=True),
-        _field("Wave", _dropdown("f-wave", [], "All waves"), wide=True),
+        _field("Wave", _dropdown("f-wave", [], "All waves", searchable=True), wide=True),
         _field("Class", dcc.Checklist(
             id="f-class", value=[], inline=True, className="dash-checks",
             options=[{"label": f" {c}", "value": c} for c in ABC_CLASSES])),
@@ -70,10 +68,8 @@ def serve_layout():
         _field("Language", _dropdown("f-language",
                                      [(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
                                      "All languages")),
-        _field("Owner", _dropdown("f-owner",
-                                  [(NO_OWNER, "No owner"), *options.owner_choices(conn)],
-                                  "Everyone")),
-        _field("Team", _dropdown("f-team", options.team_choices(conn), "All teams")),
+        _field("Owner", _dropdown("f-owner", [], "Everyone", searchable=True)),
+        _field("Team", _dropdown("f-team", [], "All teams", searchable=True)),
         html.A("Reset filters", href="/dashboard/", className="dash-reset"),
     ], className="dash-filters", role="search", **{"aria-label": "Filters"})  # fmt: skip
 

@@ -148,7 +148,7 @@ def test_a_link_keeps_its_wave_and_names_what_the_controls_do_not_offer(
     from tests.support.dashboard_world import one_sent_wave
 
     login_as("manager")
-    owner = create_user(name="Olga")
+    owner = create_user(name="Olga", team="Key accounts")
     create_customer(owner=owner)
     survey, wave = one_sent_wave("Quarterly NPS", datetime(2025, 3, 4, 9, tzinfo=UTC))
     client.get("/dashboard/")
@@ -161,6 +161,14 @@ def test_a_link_keeps_its_wave_and_names_what_the_controls_do_not_offer(
                              "value": str(wave.id)}  # fmt: skip
     assert f"wave={wave.id}" in out["query"]["data"] and f"owner={owner.id}" in out["query"]["data"]
     assert out["ignored"]["children"] is None
+    # so do the survey's, owner's and team's: the layout reads none of them
+    assert {"label": "Quarterly NPS", "value": str(survey.id)} in out["f-survey"]["options"]
+    assert out["f-survey"]["value"] == str(survey.id)
+    assert out["f-owner"]["options"][0] == {"label": "No owner", "value": "none"}
+    assert {"label": "Olga", "value": str(owner.id)} in out["f-owner"]["options"]
+    assert {"label": "Key accounts", "value": str(owner.team_id)} in out["f-team"]["options"]
+    layout = client.get("/dashboard/_dash-layout").get_data(as_text=True)
+    assert "Quarterly NPS" not in layout and "Olga" not in layout
 
     stale = _sync(client, f"?view=funnel&survey={survey.id}&wave=999999&owner=999999&team=77")
     query = stale["query"]["data"]
