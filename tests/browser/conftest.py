@@ -53,6 +53,9 @@ def browser():
         "--no-sandbox",
         "--disable-dev-shm-usage",
         "--window-size=1280,900",
+        # WebGL in software for the scatter (scattergl): Chromium still falls back to it
+        # on its own, with a warning that it will stop; this page is our own local server
+        "--enable-unsafe-swiftshader",
     ):
         options.add_argument(argument)
     driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
