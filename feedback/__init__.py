@@ -38,6 +38,7 @@ def create_app(config: Any = None):
     extensions.login_manager.init_app(app)
     extensions.csrf.init_app(app)
     extensions.limiter.init_app(app)
+    extensions.compress.init_app(app)
 
     _import_models()
     _register_blueprints(app)
