@@ -9,17 +9,10 @@ import json
 
 import pytest
 
-from tests.test_dashboard_access import _render_payload
+from tests.support.dash_dispatch import dispatch, render_payload
 
 BROWSER = {"Accept-Encoding": "gzip, deflate, br, zstd"}
 PLOTLY = "/dashboard/_dash-component-suites/plotly/package_data/plotly.min.js"
-
-
-def _post(client, payload, headers):
-    token = client.get_cookie("_csrf_token", path="/dashboard/").value
-    return client.post("/dashboard/_dash-update-component", data=json.dumps(payload),
-                       headers={"Content-Type": "application/json", "X-CSRFToken": token,
-                                **headers})  # fmt: skip
 
 
 def test_the_dashboard_scripts_and_json_are_compressed_and_unchanged(client, login_as):
@@ -37,9 +30,9 @@ def test_the_dashboard_scripts_and_json_are_compressed_and_unchanged(client, log
     chosen = client.get(PLOTLY, headers=BROWSER)
     assert chosen.headers["Content-Encoding"] == "zstd"  # what Chromium asks for first
 
-    payload = _render_payload("?view=nps")
-    plain = _post(client, payload, {})
-    packed = _post(client, payload, {"Accept-Encoding": "gzip"})
+    payload = render_payload("?view=nps")
+    plain = dispatch(client, payload)
+    packed = dispatch(client, payload, headers={"Accept-Encoding": "gzip"})
     assert "Content-Encoding" not in plain.headers
     assert packed.headers["Content-Encoding"] == "gzip"
     assert json.loads(gzip.decompress(packed.data)) == plain.get_json()

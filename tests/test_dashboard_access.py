@@ -8,32 +8,10 @@ import json
 import pytest
 
 from dashboards.callbacks import csv_text
+from tests.support.dash_dispatch import dispatch, render_payload
 
 DASH_ROUTES = ["/dashboard/_dash-layout", "/dashboard/_dash-dependencies",
                "/dashboard/_dash-component-suites/dash/dcc/async-graph.js"]  # fmt: skip
-
-RENDER = {
-    "output": "..view-body.children...freshness.children...view-question.children..",
-    "outputs": [{"id": "view-body", "property": "children"},
-                {"id": "freshness", "property": "children"},
-                {"id": "view-question", "property": "children"}],
-    "changedPropIds": ["query.data"],
-    "state": [],
-}  # fmt: skip
-
-
-def _render_payload(query: str) -> dict:
-    return {**RENDER, "inputs": [{"id": "query", "property": "data", "value": query}]}
-
-
-def _dispatch(client, payload, *, token=True):
-    headers = {"Content-Type": "application/json"}
-    if token:
-        cookie = client.get_cookie("_csrf_token", path="/dashboard/")
-        assert cookie is not None, "the dashboard did not hand over its CSRF cookie"
-        headers["X-CSRFToken"] = cookie.value
-    return client.post("/dashboard/_dash-update-component", data=json.dumps(payload),
-                       headers=headers)  # fmt: skip
 
 
 def test_anonymous_visitors_go_to_the_login_page_and_come_back(client):
@@ -52,7 +30,7 @@ def test_anonymous_requests_to_dash_routes_get_401(client, path):
 
 
 def test_anonymous_callback_post_is_refused(client):
-    response = client.post("/dashboard/_dash-update-component", json=_render_payload("?view=nps"))
+    response = client.post("/dashboard/_dash-update-component", json=render_payload("?view=nps"))
     assert response.status_code in (400, 401)
 
 
@@ -85,9 +63,9 @@ def test_managers_and_admins_open_the_page_in_the_staff_frame(client, login_as, 
 def test_the_callback_post_needs_the_csrf_token(client, login_as):
     login_as("manager")
     client.get("/dashboard/")
-    refused = _dispatch(client, _render_payload("?view=nps"), token=False)
+    refused = dispatch(client, render_payload("?view=nps"), token=False)
     assert refused.status_code == 400
-    accepted = _dispatch(client, _render_payload("?view=nps"))
+    accepted = dispatch(client, render_payload("?view=nps"))
     assert accepted.status_code == 200, accepted.get_data(as_text=True)[:300]
     body = accepted.get_json()["response"]
     assert "Answers counted never (run the jobs)" in body["freshness"]["children"]
@@ -98,7 +76,7 @@ def test_the_callback_post_needs_the_csrf_token(client, login_as):
 def test_a_bad_link_is_answered_not_crashed(client, login_as):
     login_as("manager")
     client.get("/dashboard/")
-    response = _dispatch(client, _render_payload("?view=<script>&from=2025-99-01&class=Q"))
+    response = dispatch(client, render_payload("?view=<script>&from=2025-99-01&class=Q"))
     assert response.status_code == 200
     sync = {
         "output": "url.search", "outputs": {"id": "url", "property": "search"},
@@ -115,7 +93,7 @@ def test_a_bad_link_is_answered_not_crashed(client, login_as):
     sync["inputs"] = [{"id": i["id"], "property": i["property"],
                        "value": "?from=nonsense&class=Q" if i["id"] == "url" else None}
                       for i in spec["inputs"]]  # fmt: skip
-    answered = _dispatch(client, sync)
+    answered = dispatch(client, sync)
     assert answered.status_code == 200, answered.get_data(as_text=True)[:300]
     ignored = json.dumps(answered.get_json()["response"]["ignored"])
     assert "from date" in ignored and "class" in ignored
@@ -134,7 +112,7 @@ def _sync(client, search, *, survey_changed_to=None):
         changed = "f-survey.value"
     outputs = [{"id": o.split(".")[0], "property": o.split(".")[1]}
                for o in key.strip(".").split("...")]  # fmt: skip
-    response = _dispatch(client, {"output": key, "outputs": outputs, "inputs": inputs,
+    response = dispatch(client, {"output": key, "outputs": outputs, "inputs": inputs,
                                   "changedPropIds": [changed], "state": []})  # fmt: skip
     assert response.status_code == 200, response.get_data(as_text=True)[:300]
     return response.get_json()["response"]
