@@ -261,8 +261,8 @@ def main() -> None:
                                "value": "?view=nps&from=2001-01-01&to=2001-01-31"}])  # fmt: skip
     _report("floor (nothing found)", _time(clocks, args.repeat, lambda _i: _post(client, empty)),
             TARGETS["all surveys"])  # fmt: skip
-    # Not a callback, but on every visit before any: the page's layout with the filters'
-    # choices (surveys, owners, teams)
+    # Not a callback, but on every visit before any: the page's layout (it reads nothing
+    # from the database; the filters' choices come with the link's sync callback)
 
     def layout(_i):
         assert client.get("/dashboard/_dash-layout", headers=BROWSER).status_code == 200
